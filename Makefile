@@ -1,0 +1,55 @@
+# AlmenKompas workbook. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA := data/synthetic
+
+.PHONY: help setup data run table test lint format serve lab bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install everything
+
+$(DATA)/provenance.json: | $(STAMP)
+	$(BIN)/kompas data synthesize
+
+data: $(DATA)/provenance.json ## Generate the synthetic default dataset (when missing)
+
+run: setup data ## Set up, then run the main job on the default data
+	$(BIN)/kompas run --all
+
+table: setup data ## Compute the whole indicator table into outputs/
+	$(BIN)/kompas table --out outputs/indicators.parquet
+
+test: setup data ## Set up, then run lint and all tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: setup ## Lint only
+	$(BIN)/ruff check .
+
+format: setup ## Format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+serve: setup data ## Serve the Voilà pages on 127.0.0.1
+	$(BIN)/kompas serve
+
+lab: setup data ## Open JupyterLab with the project's environment
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup data ## Run the benchmarks
+	$(BIN)/python benchmarks/bench_table.py
+
+clean: ## Remove generated data and outputs (keeps .venv)
+	rm -rf $(DATA) outputs/[0-9]* outputs/*.parquet

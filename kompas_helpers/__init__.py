@@ -1,0 +1,3 @@
+"""AlmenKompas workbook: indicator registry, data, computation and reports for the styringsdialog."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,15 @@
+"""Project paths, derived from the package's own location (never the working directory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+DATA_DIR = PROJECT_DIR / "data"
+REFERENCE_DIR = DATA_DIR / "reference"
+KOMMUNER_CSV = REFERENCE_DIR / "kommuner.csv"
+DEFAULT_DATA_DIR = DATA_DIR / "synthetic"
+TEMPLATES_DIR = PROJECT_DIR / "templates"
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+OUTPUTS_DIR = PROJECT_DIR / "outputs"
