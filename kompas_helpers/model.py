@@ -47,8 +47,9 @@ ORGANISATIONS = Table(
     (
         Column("organisation_id", "str", "", "LBF organisation number", "0101"),
         Column("organisation_name", "str", "", "Name of the boligorganisation", "Boligselskabet Eksempel"),
-        Column("hjemsted_kommune_code", "str", "", "Kommune where the organisation has its seat (supervises it)",
-               "101"),
+        Column(
+            "hjemsted_kommune_code", "str", "", "Kommune where the organisation has its seat (supervises it)", "101"
+        ),
     ),
     key=("organisation_id",),
     foreign_keys={"hjemsted_kommune_code": "kommuner.kommune_code"},
@@ -66,12 +67,12 @@ AFDELINGER = Table(
         Column("floor_area_m2", "float", "m²", "Heated floor area (BBR)", "6375.5", min_value=0.000001),
         Column("outdoor_area_m2", "float", "m²", "Outdoor area of the afdeling", "15000", min_value=0),
         Column("residents", "int", "persons", "Residents on 1 January", "142", min_value=0),
-        Column("year_built", "int", "year", "Year the afdeling was taken into use", "1972", min_value=1700,
-               max_value=2100),
+        Column(
+            "year_built", "int", "year", "Year the afdeling was taken into use", "1972", min_value=1700, max_value=2100
+        ),
         Column("housing_type", "str", "", "Type of dwellings", "familie", allowed=HOUSING_TYPES),
         Column("heating", "str", "", "Main heating source", "fjernvarme", allowed=HEATING_TYPES),
-        Column("area_status", "str", "", "Designation on the government's area lists", "ingen",
-               allowed=AREA_STATUSES),
+        Column("area_status", "str", "", "Designation on the government's area lists", "ingen", allowed=AREA_STATUSES),
         Column("helhedsplan", "bool", "", "Covered by a boligsocial helhedsplan", "false"),
     ),
     key=("afdeling_id",),
@@ -86,8 +87,9 @@ MEASURES = Table(
         Column("year", "int", "year", "Reporting year", "2024", min_value=FIRST_YEAR, max_value=LAST_YEAR),
         Column("unit_id", "str", "", "afdeling_id or organisation_id, by the measure's level", "0101-003"),
         Column("measure", "str", "", "Name of the measure (see the measure list)", "heat_kwh"),
-        Column("value", "float", "by measure", "The value; empty when not reported", "765060", nullable=True,
-               min_value=0),
+        Column(
+            "value", "float", "by measure", "The value; empty when not reported", "765060", nullable=True, min_value=0
+        ),
     ),
     key=("year", "unit_id", "measure"),
 )
@@ -98,8 +100,9 @@ KOMMUNE_CONTEXT = Table(
     (
         Column("year", "int", "year", "Year", "2024", min_value=FIRST_YEAR, max_value=LAST_YEAR),
         Column("kommune_code", "str", "", "Kommune (DST code)", "101"),
-        Column("dwellings_total", "int", "dwellings", "All dwellings in the kommune (DST BOL101)", "345000",
-               min_value=1),
+        Column(
+            "dwellings_total", "int", "dwellings", "All dwellings in the kommune (DST BOL101)", "345000", min_value=1
+        ),
     ),
     key=("year", "kommune_code"),
     foreign_keys={"kommune_code": "kommuner.kommune_code"},
@@ -171,12 +174,10 @@ def normalise_kommune_code(value: object) -> str:
     return text
 
 
-CANONICAL_DTYPES = {"str": "string", "int": "int64", "float": "float64", "bool": "bool"}
+CANONICAL_DTYPES = {"str": "string[pyarrow]", "int": "int64", "float": "float64", "bool": "bool"}
 
 
 def canonicalise(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     """The table's columns, in order, with canonical dtypes and a fresh index (input must already be valid)."""
-    out = pd.DataFrame(
-        {c.name: frame[c.name].astype(CANONICAL_DTYPES[c.dtype]) for c in table.columns}
-    )
+    out = pd.DataFrame({c.name: frame[c.name].astype(CANONICAL_DTYPES[c.dtype]) for c in table.columns})
     return out.sort_values(list(table.key), kind="stable").reset_index(drop=True)

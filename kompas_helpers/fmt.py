@@ -1,0 +1,84 @@
+"""Danish number formats and the words a reader sees for each status."""
+
+from __future__ import annotations
+
+import math
+
+from babel.numbers import format_decimal
+
+LOCALE = "da_DK"
+
+STATUS_DA = {
+    "reported": "Indberettet",
+    "missing": "Mangler data",
+    "suppressed": "Udeladt af diskretionshensyn",
+    "not_applicable": "Ikke opgjort endnu",
+}
+# Short cell markers, explained in a note under every table.
+STATUS_MARK_DA = {"missing": "mangler", "suppressed": "diskretion", "not_applicable": "ikke opgjort"}
+STATUS_NOTE_DA = (
+    "«mangler»: ikke indberettet (ikke det samme som nul). «diskretion»: udeladt, fordi tallet handler om færre "
+    "end 5 personer eller kan regnes ud fra andre tal. «ikke opgjort»: målepunktet blev ikke opgjort det år."
+)
+SYNTHETIC_BANNER_DA = (
+    "SYNTETISKE DATA – tallene er opdigtede, men realistiske, og handler ikke om virkelige afdelinger "
+    "eller boligorganisationer. Brug dem ikke som grundlag for beslutninger."
+)
+
+
+def is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def number(value: object, decimals: int = 0) -> str:
+    """1234.5 -> '1.234,5' (Danish thousands separator and decimal comma); missing -> '–'."""
+    if is_missing(value):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(float(value), format=pattern, locale=LOCALE)
+
+
+def signed(value: object, decimals: int = 0) -> str:
+    """A change with its sign: '+1,5', '−2', '0'."""
+    if is_missing(value):
+        return "–"
+    text = number(abs(float(value)), decimals)
+    if round(float(value), decimals) > 0:
+        return "+" + text
+    if round(float(value), decimals) < 0:
+        return "−" + text
+    return text
+
+
+def percent(fraction: object, decimals: int = 0) -> str:
+    """0.873 -> '87 %'."""
+    if is_missing(fraction):
+        return "–"
+    return f"{number(100 * float(fraction), decimals)} %"
+
+
+def cell(value: object, status: str, decimals: int = 0) -> str:
+    """A table cell: the number when reported, otherwise a word that never looks like zero."""
+    if status == "reported":
+        return number(value, decimals)
+    return STATUS_MARK_DA.get(status, "–")
+
+
+def with_unit(value: object, unit: str, decimals: int = 0) -> str:
+    if is_missing(value):
+        return "–"
+    if unit == "%":
+        return f"{number(value, decimals)} %"
+    return f"{number(value, decimals)} {unit}"
+
+
+def axis_formatter(decimals: int = 0):
+    """A matplotlib formatter writing tick labels in Danish."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _pos: number(x, decimals))

@@ -1,0 +1,45 @@
+"""Pandera schemas guarding the seam where the computed indicator table leaves the package."""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+from kompas_helpers import registry
+
+_LEVELS = ["afdeling", "organisation", "organisation_kommune", "kommune", "region", "national"]
+_STATUSES = ["reported", "missing", "suppressed", "not_applicable"]
+
+
+def _value_matches_status(df):
+    has_value = df["value"].notna()
+    return has_value == (df["status"] == "reported")
+
+
+INDICATOR_TABLE_SCHEMA = pa.DataFrameSchema(
+    {
+        "indicator": pa.Column("category", pa.Check.isin(list(registry.CODES))),
+        "dimension": pa.Column("category", pa.Check.isin(["E", "S", "G"])),
+        "year": pa.Column("int64", pa.Check.in_range(2000, 2100)),
+        "level": pa.Column("category", pa.Check.isin(_LEVELS)),
+        "unit_id": pa.Column("category"),
+        "unit_name": pa.Column("category", nullable=True),
+        "kommune_code": pa.Column("category", nullable=True),
+        "region": pa.Column("category", nullable=True),
+        "organisation_id": pa.Column("category", nullable=True),
+        "value": pa.Column("float64", nullable=True),
+        "numerator": pa.Column("float64", pa.Check.ge(0), nullable=True),
+        "denominator": pa.Column("float64", pa.Check.gt(0), nullable=True),
+        "n_units": pa.Column("int64", pa.Check.ge(0)),
+        "n_dwellings": pa.Column("float64", pa.Check.ge(0)),
+        "n_persons": pa.Column("float64", pa.Check.ge(0), nullable=True),
+        "coverage": pa.Column("float64", pa.Check.in_range(0, 1), nullable=True),
+        "status": pa.Column("category", pa.Check.isin(_STATUSES)),
+        "change": pa.Column("float64", nullable=True),
+        "rank": pa.Column("float64", pa.Check.ge(1), nullable=True),
+        "percentile": pa.Column("float64", pa.Check.in_range(0, 100), nullable=True),
+    },
+    checks=[pa.Check(_value_matches_status, error="a value is present exactly when the status is 'reported'")],
+    unique=["indicator", "year", "level", "unit_id", "kommune_code"],
+    strict=True,
+    ordered=True,
+)
