@@ -14,100 +14,113 @@ STATUSES = ("reported", "missing", "suppressed", "not_applicable")
 NATIONAL_ID = "DK"
 NATIONAL_NAME_DA = "Hele landet"
 
-# Columns of the unit-level frame that every aggregation sums.
-_SUMMED = ["numerator", "denominator", "persons", "n_units", "n_dwellings", "dwellings_all"]
-
-# Text columns are categorical: compact, fast to filter, and kept as dictionaries in Parquet.
-CATEGORICAL = ("indicator", "dimension", "level", "unit_id", "unit_name", "kommune_code", "region", "organisation_id",
-               "status")  # fmt: skip
-
 TABLE_COLUMNS = [
     "indicator", "dimension", "year", "level", "unit_id", "unit_name", "kommune_code", "region",
     "organisation_id", "value", "numerator", "denominator", "n_units", "n_dwellings", "n_persons", "coverage",
     "status", "change", "rank", "percentile",
 ]  # fmt: skip
 
+_SCALE = {c: i.scale for c, i in registry.INDICATORS.items()}
+_HAS_PERSONS = {c: i.persons_measure is not None for c, i in registry.INDICATORS.items()}
 
-def _afdeling_frame(dataset: Dataset) -> pd.DataFrame:
-    """Afdelinger with their region and organisation name attached."""
-    k = kommuner()[["kommune_code", "region"]]
-    afd = dataset.afdelinger.merge(k, on="kommune_code", how="left")
-    return afd
+
+class _Vocab:
+    """Fixed category lists, so that every part of the table shares them and concatenation stays categorical."""
+
+    def __init__(self, dataset: Dataset):
+        k = kommuner()
+        self.kommune_code = list(k["kommune_code"])
+        self.region = sorted(k["region"].unique())
+        self.organisation_id = sorted(dataset.organisations["organisation_id"].astype(str))
+        afd_ids = sorted(dataset.afdelinger["afdeling_id"].astype(str))
+        self.unit_id = list(dict.fromkeys([*afd_ids, *self.organisation_id, *self.kommune_code, *self.region,
+                                           NATIONAL_ID]))  # fmt: skip
+        self.indicator = list(registry.CODES)
+        self.level = list(LEVELS)
+
+    def cat(self, name: str, values) -> pd.Categorical:
+        return pd.Categorical(values, categories=getattr(self, name))
+
+    def recode(self, series: pd.Series, name: str) -> pd.Categorical:
+        """A categorical column moved onto the shared categories (cheap: works on the categories only)."""
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            return series.cat.set_categories(getattr(self, name)).array
+        return self.cat(name, series.astype(object))
 
 
 def _measure_arrays(dataset: Dataset, level: str, ids: np.ndarray, years: list[int]) -> dict[str, np.ndarray]:
     """Measures of one level as flat arrays over the (year, unit) grid; absent rows and NaN both stay NaN."""
     names = [n for n in registry.input_measures() if registry.measure_level(n) == level]
     m = dataset.measures
-    m = m[m["measure"].isin(names)]
+    measure_idx = pd.Index(names).get_indexer(m["measure"])
+    keep = measure_idx >= 0
+    m = m[keep]
+    measure_idx = measure_idx[keep]
     year_idx = pd.Index(years).get_indexer(m["year"])
     unit_idx = pd.Index(ids).get_indexer(m["unit_id"])
-    measure_idx = pd.Index(names).get_indexer(m["measure"])
     ok = (year_idx >= 0) & (unit_idx >= 0)
     cube = np.full((len(names), len(years), len(ids)), np.nan)
     cube[measure_idx[ok], year_idx[ok], unit_idx[ok]] = m["value"].to_numpy(dtype=float)[ok]
     return {name: cube[i].reshape(-1) for i, name in enumerate(names)}
 
 
-def _unit_values(
-    dataset: Dataset, frame: pd.DataFrame, years: list[int], id_col: str, indicators: list[registry.Indicator]
+def _unit_rows(
+    dataset: Dataset,
+    vocab: _Vocab,
+    frame: pd.DataFrame,
+    id_col: str,
+    level: str,
+    years: list[int],
+    attrs: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """One row per indicator × year × unit with numerator, denominator, persons and reporting flags."""
-    ids = frame[id_col].to_numpy()
-    level = indicators[0].level
+    """One row per indicator × year × unit of `level` with numerator, denominator, persons and flags."""
+    indicators = [i for i in registry.INDICATORS.values() if i.level == level]
+    ids = frame[id_col].astype(str).to_numpy()
     measures = _measure_arrays(dataset, level, ids, years)
-    n_years = len(years)
-    year_arr = np.repeat(np.asarray(years, dtype="int64"), len(ids))
-    unit_arr = pd.Categorical(np.tile(ids, n_years))
-    parts = []
+    n_years, n_ind = len(years), len(indicators)
+    grid_year = np.repeat(np.asarray(years, dtype="int64"), len(ids))
+    dwellings = np.tile(attrs["dwellings"], n_years)
+
+    def column(name: str) -> np.ndarray:
+        if registry.MEASURES[name].source == "measures":
+            return measures[name]
+        return np.tile(frame[name].to_numpy(dtype=float), n_years)
+
+    num, den, persons, applicable = [], [], [], []
     for ind in indicators:
-
-        def column(name: str) -> np.ndarray:
-            if registry.MEASURES[name].source == "measures":
-                return measures[name]
-            return np.tile(frame[name].to_numpy(dtype=float), n_years)
-
-        num, den = column(ind.numerator), column(ind.denominator)
-        persons = column(ind.persons_measure) if ind.persons_measure else np.full(len(num), np.nan)
-        applicable = np.ones(len(num), bool) if ind.first_year is None else year_arr >= ind.first_year
-        reported = applicable & ~np.isnan(num) & ~np.isnan(den) & (den > 0)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "indicator": ind.code,
-                    "year": year_arr,
-                    "unit_id": unit_arr,
-                    "numerator": np.where(reported, num, np.nan),
-                    "denominator": np.where(reported, den, np.nan),
-                    "persons": np.where(reported, persons, np.nan),
-                    "applicable": applicable,
-                    "reported": reported,
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out["indicator"] = out["indicator"].astype("category")
+        num.append(column(ind.numerator))
+        den.append(column(ind.denominator))
+        persons.append(column(ind.persons_measure) if ind.persons_measure else np.full(len(grid_year), np.nan))
+        applicable.append(np.full(len(grid_year), True) if ind.first_year is None else grid_year >= ind.first_year)
+    num, den, persons, applicable = map(np.concatenate, (num, den, persons, applicable))
+    reported = applicable & ~np.isnan(num) & ~np.isnan(den) & (den > 0)
+    size = len(grid_year)
+    out = pd.DataFrame(
+        {
+            "indicator": vocab.cat("indicator", np.repeat([i.code for i in indicators], size)),
+            "year": np.tile(grid_year, n_ind),
+            "level": vocab.cat("level", np.full(size * n_ind, level)),
+            "unit_id": vocab.cat("unit_id", np.tile(ids, n_years * n_ind)),
+            "numerator": np.where(reported, num, np.nan),
+            "denominator": np.where(reported, den, np.nan),
+            "persons": np.where(reported, persons, np.nan),
+            "applicable": applicable,
+            "n_units": reported.astype("int64"),
+            "dwellings_all": np.tile(dwellings, n_ind),
+        }
+    )
+    out["n_dwellings"] = np.where(reported, out["dwellings_all"], 0.0)
+    for name, values in attrs.items():
+        if name != "dwellings":
+            out[name] = np.tile(np.tile(values, n_years), n_ind) if not isinstance(values, pd.Categorical) else (
+                pd.Categorical.from_codes(np.tile(np.tile(values.codes, n_years), n_ind), dtype=values.dtype)
+            )  # fmt: skip
     return out
 
 
-def _finish(groups: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
-    """Value, coverage and status from summed numerators and denominators."""
-    g = groups
-    has = g["n_units"] > 0
-    g["value"] = np.where(has, g["numerator"] / g["denominator"] * scale.to_numpy(), np.nan)
-    g.loc[~has, ["numerator", "denominator", "persons"]] = np.nan
-    has_persons = g["indicator"].map({c: i.persons_measure is not None for c, i in registry.INDICATORS.items()})
-    g.loc[~has_persons.astype(bool), "persons"] = np.nan
-    with np.errstate(invalid="ignore", divide="ignore"):
-        g["coverage"] = np.where(g["dwellings_all"] > 0, g["n_dwellings"] / g["dwellings_all"], np.nan)
-    g["status"] = np.where(~g["applicable"], "not_applicable", np.where(has, "reported", "missing"))
-    return g
-
-
-def _aggregate(units: pd.DataFrame, keys: list[str], level: str) -> pd.DataFrame:
-    """Ratio of sums over the units of each group."""
-    u = units
-    agg = u.groupby(["indicator", "year", *keys], observed=True, sort=False).agg(
+def _aggregate(units: pd.DataFrame, vocab: _Vocab, keys: list[str], level: str) -> pd.DataFrame:
+    """Ratio of sums over the units of each group: sum numerators and denominators, never average ratios."""
+    agg = units.groupby(["indicator", "year", *keys], observed=True, sort=False).agg(
         numerator=("numerator", "sum"),
         denominator=("denominator", "sum"),
         persons=("persons", "sum"),
@@ -117,33 +130,31 @@ def _aggregate(units: pd.DataFrame, keys: list[str], level: str) -> pd.DataFrame
         applicable=("applicable", "any"),
     )
     agg = agg.reset_index()
-    agg["level"] = level
+    for name in ("kommune_code", "region", "organisation_id"):
+        if name not in agg:
+            agg[name] = vocab.cat(name, np.full(len(agg), None))
+    agg["level"] = vocab.cat("level", np.full(len(agg), level))
+    unit_source = {"organisation_kommune": "organisation_id", "organisation": "organisation_id",
+                   "kommune": "kommune_code", "region": "region"}.get(level)  # fmt: skip
+    if unit_source is None:
+        agg["unit_id"] = vocab.cat("unit_id", np.full(len(agg), NATIONAL_ID))
+    else:
+        agg["unit_id"] = vocab.recode(agg[unit_source], "unit_id")
     return agg
 
 
-def _scale(frame: pd.DataFrame) -> pd.Series:
-    scales = {code: ind.scale for code, ind in registry.INDICATORS.items()}
-    return frame["indicator"].map(scales).astype(float)
-
-
-def _prepare_units(units: pd.DataFrame, dwellings: pd.Series) -> pd.DataFrame:
-    units["n_units"] = units["reported"].astype(int)
-    units["dwellings_all"] = units["unit_id"].map(dwellings).to_numpy(dtype=float)
-    units["n_dwellings"] = np.where(units["reported"], units["dwellings_all"], 0.0)
-    return units
-
-
-def _afdeling_levels(dataset: Dataset, afd: pd.DataFrame, years: list[int]) -> list[pd.DataFrame]:
-    indicators = [i for i in registry.INDICATORS.values() if i.level == "afdeling"]
-    units = _unit_values(dataset, afd, years, "afdeling_id", indicators)
-    units = _prepare_units(units, afd.set_index("afdeling_id")["dwellings"])
-    info = afd.set_index("afdeling_id")
-    for col in ("organisation_id", "kommune_code", "region"):
-        units[col] = pd.Categorical(units["unit_id"].map(info[col]).to_numpy())
-    units["residents"] = units["unit_id"].map(info["residents"]).to_numpy()
-    afd_rows = units.copy()
-    afd_rows["level"] = "afdeling"
-    out = [afd_rows]
+def _afdeling_levels(dataset: Dataset, vocab: _Vocab, years: list[int]) -> list[pd.DataFrame]:
+    afd = dataset.afdelinger
+    region_of = kommuner().set_index("kommune_code")["region"]
+    attrs = {
+        "dwellings": afd["dwellings"].to_numpy(dtype=float),
+        "organisation_id": vocab.cat("organisation_id", afd["organisation_id"].astype(str)),
+        "kommune_code": vocab.cat("kommune_code", afd["kommune_code"].astype(str)),
+        "region": vocab.cat("region", afd["kommune_code"].astype(str).map(region_of)),
+        "residents": afd["residents"].to_numpy(dtype=float),
+    }
+    units = _unit_rows(dataset, vocab, afd, "afdeling_id", "afdeling", years, attrs)
+    out = [units]
     for level, keys in (
         ("organisation_kommune", ["organisation_id", "kommune_code", "region"]),
         ("organisation", ["organisation_id"]),
@@ -151,151 +162,153 @@ def _afdeling_levels(dataset: Dataset, afd: pd.DataFrame, years: list[int]) -> l
         ("region", ["region"]),
         ("national", []),
     ):
-        out.append(_aggregate(units, keys, level))
+        out.append(_aggregate(units, vocab, keys, level))
     return out
 
 
-def _organisation_levels(
-    dataset: Dataset, afd: pd.DataFrame, years: list[int], org_dwellings: pd.Series
-) -> list[pd.DataFrame]:
-    indicators = [i for i in registry.INDICATORS.values() if i.level == "organisation"]
-    orgs = dataset.organisations.rename(columns={"hjemsted_kommune_code": "kommune_code"})
-    orgs = orgs.merge(kommuner()[["kommune_code", "region"]], on="kommune_code", how="left")
-    units = _unit_values(dataset, orgs, years, "organisation_id", indicators)
-    units = _prepare_units(units, org_dwellings)
-    info = orgs.set_index("organisation_id")
-    for col in ("kommune_code", "region"):
-        units[col] = units["unit_id"].map(info[col]).to_numpy()
-    units["organisation_id"] = units["unit_id"]
-    org_rows = units.copy()
-    org_rows["level"] = "organisation"
-    out = [org_rows]
+def _organisation_levels(dataset: Dataset, vocab: _Vocab, years: list[int]) -> list[pd.DataFrame]:
+    orgs = dataset.organisations
+    region_of = kommuner().set_index("kommune_code")["region"]
+    org_dwellings = dataset.afdelinger.groupby("organisation_id", observed=True)["dwellings"].sum()
+    hjemsted = orgs["hjemsted_kommune_code"].astype(str)
+    attrs = {
+        "dwellings": orgs["organisation_id"].map(org_dwellings).fillna(0).to_numpy(dtype=float),
+        "organisation_id": vocab.cat("organisation_id", orgs["organisation_id"].astype(str)),
+        "kommune_code": vocab.cat("kommune_code", hjemsted),
+        "region": vocab.cat("region", hjemsted.map(region_of)),
+    }
+    units = _unit_rows(dataset, vocab, orgs, "organisation_id", "organisation", years, attrs)
+    out = [units]
     for level, keys in (("kommune", ["kommune_code", "region"]), ("region", ["region"]), ("national", [])):
-        out.append(_aggregate(units, keys, level))
+        out.append(_aggregate(units, vocab, keys, level))
     return out
 
 
-def _kommune_levels(dataset: Dataset, afd: pd.DataFrame, years: list[int]) -> list[pd.DataFrame]:
+def _kommune_levels(dataset: Dataset, vocab: _Vocab, years: list[int]) -> list[pd.DataFrame]:
     """Indicators measured on the kommune itself (S2): Σ almene dwellings / all dwellings."""
-    indicators = [i for i in registry.INDICATORS.values() if i.level == "kommune"]
-    k = kommuner()[["kommune_code", "region"]]
-    almene = afd.groupby("kommune_code")["dwellings"].sum()
-    ctx = dataset.kommune_context.set_index(["year", "kommune_code"])["dwellings_total"]
+    k = kommuner()
+    almene = dataset.afdelinger.groupby("kommune_code", observed=True)["dwellings"].sum()
+    almene.index = almene.index.astype(str)
+    ctx = dataset.kommune_context
+    ctx_index = pd.MultiIndex.from_arrays([ctx["year"].to_numpy(), ctx["kommune_code"].astype(str)])
+    ctx = pd.Series(ctx["dwellings_total"].to_numpy(dtype=float), index=ctx_index)
     out = []
-    for ind in indicators:
+    for ind in (i for i in registry.INDICATORS.values() if i.level == "kommune"):
         grid = pd.MultiIndex.from_product([years, k["kommune_code"]], names=["year", "kommune_code"])
-        frame = grid.to_frame(index=False)
-        frame["region"] = np.tile(k["region"].to_numpy(), len(years))
-        num = frame["kommune_code"].map(almene).fillna(0).to_numpy(dtype=float)
+        num = np.tile(k["kommune_code"].map(almene).fillna(0).to_numpy(dtype=float), len(years))
         den = ctx.reindex(grid).to_numpy(dtype=float)
         reported = ~np.isnan(den) & (den > 0)
-        frame["indicator"] = ind.code
-        frame["unit_id"] = frame["kommune_code"]
-        frame["numerator"] = np.where(reported, num, np.nan)
-        frame["denominator"] = np.where(reported, den, np.nan)
-        frame["persons"] = np.nan
-        frame["applicable"] = True
-        frame["reported"] = reported
-        frame["n_units"] = reported.astype(int)
-        frame["dwellings_all"] = num
-        frame["n_dwellings"] = np.where(reported, num, 0.0)
-        frame["level"] = "kommune"
-        out.append(frame)
-        out.append(_aggregate(frame, ["region"], "region"))
-        out.append(_aggregate(frame, [], "national"))
+        frame = pd.DataFrame(
+            {
+                "indicator": vocab.cat("indicator", np.full(len(grid), ind.code)),
+                "year": grid.get_level_values("year").to_numpy(dtype="int64"),
+                "level": vocab.cat("level", np.full(len(grid), "kommune")),
+                "unit_id": vocab.cat("unit_id", grid.get_level_values("kommune_code")),
+                "kommune_code": vocab.cat("kommune_code", grid.get_level_values("kommune_code")),
+                "region": vocab.cat("region", np.tile(k["region"].to_numpy(), len(years))),
+                "organisation_id": vocab.cat("organisation_id", np.full(len(grid), None)),
+                "numerator": np.where(reported, num, np.nan),
+                "denominator": np.where(reported, den, np.nan),
+                "persons": np.nan,
+                "applicable": True,
+                "n_units": reported.astype("int64"),
+                "dwellings_all": num,
+                "n_dwellings": np.where(reported, num, 0.0),
+            }
+        )
+        out += [frame, _aggregate(frame, vocab, ["region"], "region"), _aggregate(frame, vocab, [], "national")]
     return out
 
 
-def _names(dataset: Dataset, table: pd.DataFrame) -> pd.Series:
-    """A readable name for each row's unit."""
-    names = pd.Series(pd.NA, index=table.index, dtype="string")
-    level = table["level"]
-    afd_names = dataset.afdelinger.set_index("afdeling_id")["afdeling_name"]
-    org_names = dataset.organisations.set_index("organisation_id")["organisation_name"]
-    kom_names = kommuner().set_index("kommune_code")["kommune_name"]
-    is_afd = level == "afdeling"
-    names[is_afd] = table.loc[is_afd, "unit_id"].map(afd_names).to_numpy()
-    is_org = level.isin(["organisation", "organisation_kommune"])
-    names[is_org] = table.loc[is_org, "organisation_id"].map(org_names).to_numpy()
-    is_kom = level == "kommune"
-    names[is_kom] = table.loc[is_kom, "kommune_code"].map(kom_names).to_numpy()
-    is_reg = level == "region"
-    names[is_reg] = table.loc[is_reg, "region"].to_numpy()
-    names[level == "national"] = NATIONAL_NAME_DA
-    return names
+def _finish(table: pd.DataFrame) -> None:
+    """Value, coverage and status from summed numerators and denominators (in place)."""
+    has = table["n_units"].to_numpy() > 0
+    scale = table["indicator"].map(_SCALE).to_numpy(dtype=float)
+    for col in ("numerator", "denominator"):
+        table[col] = np.where(has, table[col].to_numpy(), np.nan)
+    with_persons = table["indicator"].map(_HAS_PERSONS).to_numpy(dtype=bool)
+    table["persons"] = np.where(has & with_persons, table["persons"].to_numpy(), np.nan)
+    table["value"] = table["numerator"].to_numpy() / table["denominator"].to_numpy() * scale
+    dwellings_all = table["dwellings_all"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["coverage"] = np.where(dwellings_all > 0, table["n_dwellings"].to_numpy() / dwellings_all, np.nan)
+    codes = np.where(~table["applicable"].to_numpy(dtype=bool), 3, np.where(has, 0, 1))
+    table["status"] = pd.Categorical.from_codes(codes, categories=list(STATUSES))
 
 
-def _change(table: pd.DataFrame) -> pd.Series:
+def _names(dataset: Dataset, table: pd.DataFrame) -> pd.Categorical:
+    """A readable name for each row's unit, looked up per category rather than per row."""
+    k = kommuner()
+    afd, orgs = dataset.afdelinger, dataset.organisations
+    names = pd.concat(
+        [
+            pd.Series(afd["afdeling_name"].astype(str).to_numpy(), index=afd["afdeling_id"].astype(str)),
+            pd.Series(orgs["organisation_name"].astype(str).to_numpy(), index=orgs["organisation_id"].astype(str)),
+            pd.Series(k["kommune_name"].to_numpy(), index=k["kommune_code"]),
+            pd.Series(k["region"].unique(), index=k["region"].unique()),
+            pd.Series([NATIONAL_NAME_DA], index=[NATIONAL_ID]),
+        ]
+    )
+    names = names[~names.index.duplicated()]
+    return table["unit_id"].map(names).astype("category").array
+
+
+def _change(table: pd.DataFrame) -> np.ndarray:
     """Change in value since the previous year for the same indicator, level and unit."""
-    key = table.groupby(
-        ["indicator", "level", "unit_id", "kommune_code"], observed=True, sort=False, dropna=False
-    ).ngroup()
-    values = pd.Series(table["value"].to_numpy(), index=pd.MultiIndex.from_arrays([key, table["year"]]))
-    previous = values.reindex(pd.MultiIndex.from_arrays([key, table["year"] - 1])).to_numpy()
-    return pd.Series(table["value"].to_numpy() - previous, index=table.index)
+    key = table.groupby(["indicator", "level", "unit_id", "kommune_code"], observed=True, sort=False, dropna=False)
+    key = key.ngroup().to_numpy()
+    year = table["year"].to_numpy()
+    values = pd.Series(table["value"].to_numpy(), index=pd.MultiIndex.from_arrays([key, year]))
+    previous = values.reindex(pd.MultiIndex.from_arrays([key, year - 1])).to_numpy()
+    return table["value"].to_numpy() - previous
 
 
-def _rank(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _rank(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Rank 1 = best among the kommuner with a published value (context indicators: 1 = highest value)."""
-    rank = pd.Series(np.nan, index=table.index)
-    pct = pd.Series(np.nan, index=table.index)
-    mask = (table["level"] == "kommune") & (table["status"] == "reported")
+    rank = np.full(len(table), np.nan)
+    pct = np.full(len(table), np.nan)
+    mask = ((table["level"] == "kommune") & (table["status"] == "reported")).to_numpy()
     k = table.loc[mask, ["indicator", "year", "value"]]
     sign = k["indicator"].map(
         {c: (1.0 if i.direction == "lower_better" else -1.0) for c, i in registry.INDICATORS.items()}
     )
-    k = k.assign(score=k["value"] * sign)
+    k = k.assign(score=k["value"] * sign.to_numpy(dtype=float))
     groups = k.groupby(["indicator", "year"], observed=True)["score"]
-    r = groups.rank(method="min")
-    n = groups.transform("count")
-    rank[mask] = r.to_numpy()
-    pct[mask] = np.where(n > 1, 100.0 * (n - r) / (n - 1).clip(lower=1), 100.0)
+    r = groups.rank(method="min").to_numpy()
+    n = groups.transform("count").to_numpy()
+    rank[mask] = r
+    pct[mask] = np.where(n > 1, 100.0 * (n - r) / np.maximum(n - 1, 1), 100.0)
     return rank, pct
 
 
 def indicator_table(dataset: Dataset, validate: bool = True) -> pd.DataFrame:
     """Every indicator × year × level with value, numerator, denominator, coverage, status, change and rank."""
     years = dataset.years
-    afd = _afdeling_frame(dataset)
-    org_dwellings = afd.groupby("organisation_id")["dwellings"].sum()
+    vocab = _Vocab(dataset)
     parts = [
-        *_afdeling_levels(dataset, afd, years),
-        *_organisation_levels(dataset, afd, years, org_dwellings),
-        *_kommune_levels(dataset, afd, years),
+        *_afdeling_levels(dataset, vocab, years),
+        *_organisation_levels(dataset, vocab, years),
+        *_kommune_levels(dataset, vocab, years),
     ]
     table = pd.concat(parts, ignore_index=True)
-    level = table["level"].to_numpy()
-    unit = table["unit_id"].to_numpy(dtype=object)
-    unit = np.where(level == "national", NATIONAL_ID, unit)
-    unit = np.where(level == "region", table["region"].to_numpy(dtype=object), unit)
-    unit = np.where(np.isin(level, ["organisation", "organisation_kommune"]), table["organisation_id"], unit)
-    table["unit_id"] = np.where(level == "kommune", table["kommune_code"].to_numpy(dtype=object), unit)
-    for col in ("indicator", "level", "region", "kommune_code", "organisation_id", "unit_id"):
-        table[col] = table[col].astype("category")
-    table = _finish(table, _scale(table))
-    table["status"] = pd.Categorical(table["status"], categories=list(STATUSES))
-
+    _finish(table)
     table = disclosure.apply(table)
-
-    table["dimension"] = table["indicator"].map({c: i.dimension for c, i in registry.INDICATORS.items()})
+    dims = np.array([registry.INDICATORS[c].dimension for c in table["indicator"].cat.categories])
+    table["dimension"] = pd.Categorical(dims[table["indicator"].cat.codes.to_numpy()], categories=["E", "S", "G"])
     table["unit_name"] = _names(dataset, table)
     table["change"] = _change(table)
     table["rank"], table["percentile"] = _rank(table)
-    for col in CATEGORICAL:
-        table[col] = table[col].astype("category")
-    table["year"] = table["year"].astype("int64")
-    table["n_units"] = table["n_units"].astype("int64")
     table["n_dwellings"] = table["n_dwellings"].astype("float64")
-    table = table[TABLE_COLUMNS]
-    order = {lvl: i for i, lvl in enumerate(LEVELS)}
-    table = (
-        table.assign(
-            _lvl=table["level"].map(order), _ind=table["indicator"].map({c: i for i, c in enumerate(registry.CODES)})
+    order = np.lexsort(
+        (
+            table["unit_id"].cat.codes.to_numpy(),
+            table["kommune_code"].cat.codes.to_numpy(),
+            table["level"].cat.codes.to_numpy(),
+            table["year"].to_numpy(),
+            table["indicator"].cat.codes.to_numpy(),
         )
-        .sort_values(["_ind", "year", "_lvl", "kommune_code", "unit_id"], kind="stable")
-        .drop(columns=["_lvl", "_ind"])
-        .reset_index(drop=True)
     )
+    table = table[TABLE_COLUMNS].take(order).reset_index(drop=True)
     if validate:
         table = INDICATOR_TABLE_SCHEMA.validate(table)
     return table

@@ -49,19 +49,37 @@ def primary(table: pd.DataFrame) -> np.ndarray:
     return mask & reported
 
 
+def _codes(series: pd.Series) -> np.ndarray:
+    """Integer codes of a column (categorical codes, or factorised values), -1 for missing."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(dtype="int64")
+    return pd.factorize(series)[0].astype("int64")
+
+
+def _row_keys(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """One int64 per row identifying its combination of `cols`."""
+    key = np.zeros(len(table), dtype="int64")
+    for col in cols:
+        codes = _codes(table[col]) + 1
+        key = key * (int(codes.max(initial=0)) + 1) + codes
+    return key
+
+
 def _links(table: pd.DataFrame, rel: Relation) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of each contributing part and of its total."""
     ind_level = table["indicator"].map({c: i.level for c, i in registry.INDICATORS.items()})
     sensitive = table["indicator"].map({c: i.disclosure != "none" for c, i in registry.INDICATORS.items()})
-    base = (ind_level == rel.indicator_level) & sensitive.astype(bool)
-    cols = ["indicator", "year", *rel.keys]
-    parts = table.loc[base & (table["level"] == rel.part) & table["status"].isin(["reported", "suppressed"]), cols]
-    totals = table.loc[base & (table["level"] == rel.total), cols]
-    if parts.empty or totals.empty:
+    base = ((ind_level == rel.indicator_level) & sensitive.astype(bool)).to_numpy()
+    level = table["level"]
+    contributing = table["status"].isin(["reported", "suppressed"]).to_numpy()
+    part_rows = np.flatnonzero(base & (level == rel.part).to_numpy() & contributing)
+    total_rows = np.flatnonzero(base & (level == rel.total).to_numpy())
+    if len(part_rows) == 0 or len(total_rows) == 0:
         return np.array([], int), np.array([], int)
-    totals = totals.assign(_total=np.arange(len(table))[totals.index])
-    merged = parts.assign(_part=np.arange(len(table))[parts.index]).merge(totals, on=cols, how="inner")
-    return merged["_part"].to_numpy(), merged["_total"].to_numpy()
+    keys = _row_keys(table, ["indicator", "year", *rel.keys])
+    found = pd.Index(keys[total_rows]).get_indexer(keys[part_rows])
+    ok = found >= 0
+    return part_rows[ok], total_rows[found[ok]]
 
 
 def secondary(table: pd.DataFrame, suppressed: np.ndarray) -> np.ndarray:
@@ -69,18 +87,22 @@ def secondary(table: pd.DataFrame, suppressed: np.ndarray) -> np.ndarray:
     supp = suppressed.copy()
     size = np.nan_to_num(table["denominator"].to_numpy(dtype=float), nan=np.inf)
     published_total = (table["status"] == "reported").to_numpy()
-    links = [_links(table, rel) for rel in RELATIONS]
+    # Ties between equally small siblings are broken by unit, not by row order, so input order cannot matter.
+    identity = np.empty(len(table), dtype="int64")
+    identity[_row_keys(table, ["unit_id", "kommune_code"]).argsort(kind="stable")] = np.arange(len(table))
+    links = []
+    for rel in RELATIONS:
+        part, total = _links(table, rel)
+        if len(part):
+            tot_ids, inv = np.unique(total, return_inverse=True)
+            links.append((part, tot_ids, inv, np.bincount(inv, minlength=len(tot_ids))))
     changed = True
     while changed:
         changed = False
-        for part, total in links:
-            if len(part) == 0:
-                continue
-            frame = pd.DataFrame({"part": part, "total": total, "supp": supp[part], "size": size[part]})
-            counts = frame.groupby("total")["supp"].agg(["sum", "count"])
-            n_supp = counts["sum"].to_numpy()
-            n_pub = (counts["count"] - counts["sum"]).to_numpy()
-            tot_ids = counts.index.to_numpy()
+        for part, tot_ids, inv, count in links:
+            part_supp = supp[part]
+            n_supp = np.bincount(inv, weights=part_supp, minlength=len(tot_ids))
+            n_pub = count - n_supp
             tot_supp = supp[tot_ids]
             tot_pub = published_total[tot_ids] & ~tot_supp
             # A published total with one suppressed part: with no published sibling the total is that part.
@@ -91,9 +113,10 @@ def secondary(table: pd.DataFrame, suppressed: np.ndarray) -> np.ndarray:
                 supp[tot_ids[hide_total]] = True
                 changed = True
             if need_part.any():
-                cand = frame[~frame["supp"] & frame["total"].isin(tot_ids[need_part])]
-                pick = cand.sort_values(["size", "part"], kind="stable").drop_duplicates("total")["part"].to_numpy()
-                supp[pick] = True
+                cand = np.flatnonzero(~part_supp & need_part[inv])
+                order = np.lexsort((identity[part[cand]], size[part[cand]], inv[cand]))
+                first = np.r_[True, inv[cand][order][1:] != inv[cand][order][:-1]]
+                supp[part[cand][order][first]] = True
                 changed = True
     return supp
 

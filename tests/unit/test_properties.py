@@ -54,7 +54,7 @@ def datasets(draw) -> model.Dataset:
     )
 
 
-SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _select(t: pd.DataFrame, code: str, level: str, year: int, reported: bool = False) -> pd.DataFrame:
