@@ -181,7 +181,38 @@ def _organisation_levels(dataset: Dataset, vocab: _Vocab, years: list[int]) -> l
     out = [units]
     for level, keys in (("kommune", ["kommune_code", "region"]), ("region", ["region"]), ("national", [])):
         out.append(_aggregate(units, vocab, keys, level))
+    out.append(_kommuner_without_organisations(out[1], vocab, years))
     return out
+
+
+def _kommuner_without_organisations(kommune_rows: pd.DataFrame, vocab: _Vocab, years: list[int]) -> pd.DataFrame:
+    """Missing rows for kommuner where no organisation has its seat, so every kommune has a row per year."""
+    k = kommuner()
+    codes = [i.code for i in registry.INDICATORS.values() if i.level == "organisation"]
+    grid = pd.MultiIndex.from_product([codes, years, k["kommune_code"]], names=["indicator", "year", "kommune_code"])
+    present = pd.MultiIndex.from_arrays(
+        [kommune_rows["indicator"].astype(str), kommune_rows["year"], kommune_rows["kommune_code"].astype(str)]
+    )
+    absent = grid[~grid.isin(present)].to_frame(index=False)
+    region_of = k.set_index("kommune_code")["region"]
+    return pd.DataFrame(
+        {
+            "indicator": vocab.cat("indicator", absent["indicator"]),
+            "year": absent["year"].to_numpy(dtype="int64"),
+            "level": vocab.cat("level", np.full(len(absent), "kommune")),
+            "unit_id": vocab.cat("unit_id", absent["kommune_code"]),
+            "kommune_code": vocab.cat("kommune_code", absent["kommune_code"]),
+            "region": vocab.cat("region", absent["kommune_code"].map(region_of)),
+            "organisation_id": vocab.cat("organisation_id", np.full(len(absent), None)),
+            "numerator": np.nan,
+            "denominator": np.nan,
+            "persons": np.nan,
+            "applicable": True,
+            "n_units": np.zeros(len(absent), dtype="int64"),
+            "dwellings_all": 0.0,
+            "n_dwellings": 0.0,
+        }
+    )
 
 
 def _kommune_levels(dataset: Dataset, vocab: _Vocab, years: list[int]) -> list[pd.DataFrame]:

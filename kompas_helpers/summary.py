@@ -11,7 +11,7 @@ from kompas_helpers.model import Dataset
 def national_latest(table: pd.DataFrame) -> pd.DataFrame:
     """The national row of every indicator in the latest year it was reported."""
     nat = table[(table["level"] == "national") & (table["status"] == "reported")]
-    return nat.sort_values("year").groupby("indicator", sort=False).tail(1).set_index("indicator")
+    return nat.sort_values("year").groupby("indicator", sort=False, observed=True).tail(1).set_index("indicator")
 
 
 def dimension_summary(table: pd.DataFrame, dataset: Dataset) -> str:

@@ -173,3 +173,13 @@ def test_missing_is_not_zero():
     t = compute.indicator_table(ds)
     r = row(t, "E1", 2024, "afdeling", "O2-002")
     assert r["status"] == "missing" and np.isnan(r["value"])
+
+
+def test_every_kommune_has_a_row_for_every_indicator_and_year(table):
+    k = table[table["level"] == "kommune"]
+    counts = k.groupby(["indicator", "year"], observed=True).size()
+    assert len(counts) == 20 * 2
+    assert (counts == 98).all()
+    # Læsø has no almene organisations in the fixture: its S1 row says missing, not zero.
+    laeso = row(table, "S1", 2024, "kommune", "825")
+    assert laeso["status"] == "missing" and np.isnan(laeso["value"])
