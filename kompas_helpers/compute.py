@@ -163,6 +163,7 @@ def _afdeling_levels(dataset: Dataset, vocab: _Vocab, years: list[int]) -> list[
         ("national", []),
     ):
         out.append(_aggregate(units, vocab, keys, level))
+    out.append(_missing_kommuner(out[3], vocab, years, "afdeling"))
     return out
 
 
@@ -181,14 +182,14 @@ def _organisation_levels(dataset: Dataset, vocab: _Vocab, years: list[int]) -> l
     out = [units]
     for level, keys in (("kommune", ["kommune_code", "region"]), ("region", ["region"]), ("national", [])):
         out.append(_aggregate(units, vocab, keys, level))
-    out.append(_kommuner_without_organisations(out[1], vocab, years))
+    out.append(_missing_kommuner(out[1], vocab, years, "organisation"))
     return out
 
 
-def _kommuner_without_organisations(kommune_rows: pd.DataFrame, vocab: _Vocab, years: list[int]) -> pd.DataFrame:
-    """Missing rows for kommuner where no organisation has its seat, so every kommune has a row per year."""
+def _missing_kommuner(kommune_rows: pd.DataFrame, vocab: _Vocab, years: list[int], level: str) -> pd.DataFrame:
+    """Missing rows for kommuner with no afdeling (or no organisation's seat), so every kommune has a row."""
     k = kommuner()
-    codes = [i.code for i in registry.INDICATORS.values() if i.level == "organisation"]
+    codes = [i.code for i in registry.INDICATORS.values() if i.level == level]
     grid = pd.MultiIndex.from_product([codes, years, k["kommune_code"]], names=["indicator", "year", "kommune_code"])
     present = pd.MultiIndex.from_arrays(
         [kommune_rows["indicator"].astype(str), kommune_rows["year"], kommune_rows["kommune_code"].astype(str)]
