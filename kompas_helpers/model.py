@@ -136,7 +136,8 @@ class Dataset:
 
     @property
     def synthetic(self) -> bool:
-        return bool(self.provenance.get("synthetic", False))
+        """True unless the provenance says explicitly that the data is real: when in doubt, label it."""
+        return self.provenance.get("synthetic", True) is not False
 
     @property
     def years(self) -> list[int]:
