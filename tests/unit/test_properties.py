@@ -120,7 +120,9 @@ def test_no_suppressed_value_follows_from_a_total_and_its_parts(ds):
     for code in ("S4", "G1"):
         for year in (2024, 2025):
             totals = _select(t, code, "organisation_kommune", year).set_index(["organisation_id", "kommune_code"])
-            for key, grp in _select(t, code, "afdeling", year).groupby(["organisation_id", "kommune_code"], observed=True):
+            for key, grp in _select(t, code, "afdeling", year).groupby(
+                ["organisation_id", "kommune_code"], observed=True
+            ):
                 total = totals.loc[[key]]
                 contributing = grp[grp["status"].isin(["reported", "suppressed"])]
                 if total.iloc[0]["status"] == "reported":
