@@ -1,0 +1,257 @@
+"""Charts on the hand-built dataset, checked through the figure's artists (values, counts, texts), not pixels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PatchCollection
+from matplotlib.text import Text
+
+from kompas_helpers import compute, model, plots
+from kompas_helpers.bundle import Bundle
+from tests.fixtures import handmade
+
+
+@pytest.fixture(scope="module")
+def b() -> Bundle:
+    dataset = handmade.dataset(handmade.all_2024())
+    return Bundle(dataset, compute.indicator_table(dataset), Path("handmade"), "0" * 64)
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def caption(fig) -> str:
+    return " ".join(t.get_text() for t in fig.texts if t.get_gid() == "caption").replace("\n", " ")
+
+
+def all_text_at_least_9_pt(fig) -> bool:
+    fig.canvas.draw()  # tick labels exist only after a draw
+    return all(t.get_fontsize() >= 9 for t in fig.findobj(Text) if t.get_text())
+
+
+# --- tile layout --------------------------------------------------------------------------------------------------
+
+
+def test_tiles_cover_every_kommune_once_at_unique_positions():
+    tiles = plots.tile_layout()
+    assert sorted(tiles["kommune_code"]) == sorted(model.kommuner()["kommune_code"])
+    assert tiles["kommune_code"].is_unique
+    assert not tiles.duplicated(["row", "col"]).any()
+    assert tiles["label"].is_unique
+    assert (tiles["label"].str.len() == 3).all()
+
+
+def test_tiles_resemble_the_map():
+    tiles = plots.tile_layout().merge(model.kommuner(), on="kommune_code")
+    by_name = tiles.set_index("kommune_name")
+    # Nordjylland lies north of every kommune in Syddanmark and Sjælland.
+    nord = tiles.loc[tiles["region"] == "Region Nordjylland", "row"]
+    south = tiles.loc[tiles["region"].isin(["Region Syddanmark", "Region Sjælland"]), "row"]
+    assert nord.max() < south.min()
+    assert by_name.loc["Hjørring", "row"] == tiles["row"].min()
+    # Bornholm is off to the east, with a gap.
+    others = tiles[tiles["kommune_name"] != "Bornholm"]
+    assert by_name.loc["Bornholm", "col"] >= others["col"].max() + 2
+    # København, Frederiksberg and the vestegn (codes 101-190) form a compact, connected cluster; the two share an edge.
+    capital = tiles[tiles["kommune_code"].astype(int) < 200]
+    assert capital["row"].max() - capital["row"].min() <= 4
+    assert capital["col"].max() - capital["col"].min() <= 6
+    cells = set(zip(capital["row"], capital["col"], strict=True))
+    assert all({(r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)} & cells for r, c in cells)
+    kbh, frb = by_name.loc["København"], by_name.loc["Frederiksberg"]
+    assert abs(kbh["row"] - frb["row"]) + abs(kbh["col"] - frb["col"]) == 1
+    # Jutland (west of Lillebælt) lies west of Fyn, which lies west of Sjælland.
+    assert by_name.loc["Esbjerg", "col"] < by_name.loc["Odense", "col"] < by_name.loc["Roskilde", "col"]
+
+
+# --- tile map -----------------------------------------------------------------------------------------------------
+
+
+def tile_collections(fig) -> dict[str, PatchCollection]:
+    return {c.get_gid(): c for c in fig.axes[0].collections if c.get_gid()}
+
+
+def test_tile_map_has_98_tiles_with_missing_ones_hatched(b):
+    fig = plots.tile_map(b.table, "E1", 2024, highlight="101")
+    tiles = tile_collections(fig)
+    reported, missing = tiles["tiles-reported"], tiles["tiles-missing"]
+    # E1 2024 has figures for København, Frederiksberg and Aarhus only.
+    assert len(reported.get_paths()) == 3
+    assert len(missing.get_paths()) == 95
+    assert sorted(reported.get_array()) == pytest.approx([100.0, 120.0, 130.0])
+    assert missing.get_hatch() == plots.MISSING_HATCH
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert len(labels) == 98 and "KBH" in labels
+    assert "95 kommuner uden tal" in caption(fig)
+
+
+def test_tile_map_outlines_the_highlighted_kommune(b):
+    fig = plots.tile_map(b, "E1", 2024, highlight="751")
+    outlines = [p for p in fig.axes[0].patches if p.get_linewidth() >= 3]
+    assert len(outlines) == 1
+    row = plots.tile_layout().set_index("kommune_code").loc["751"]
+    assert outlines[0].get_x() == pytest.approx(row["col"] - 0.46)
+    assert "Aarhus: 100 kWh/m²" in texts(fig)
+
+
+def test_tile_map_colour_bar_uses_danish_numbers(b):
+    fig = plots.tile_map(b.table, "E2", 2024)
+    bar_axis = fig.axes[1].yaxis
+    assert bar_axis.get_major_formatter()(9.5, 0) == "9,5"
+
+
+# --- ranking ------------------------------------------------------------------------------------------------------
+
+
+def test_ranking_chart_sorts_best_first_and_draws_the_national_line(b):
+    fig = plots.ranking_chart(b.table, "E1", 2024, highlight="101")
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in sorted(ax.patches, key=lambda p: p.get_x())]
+    # Lower is better: Aarhus 100, København 120, Frederiksberg 130.
+    assert heights == pytest.approx([100.0, 120.0, 130.0])
+    national = [line for line in ax.lines if len(set(line.get_ydata())) == 1]
+    assert national[0].get_ydata()[0] == pytest.approx(2980000 / 27000)
+    assert "København: 120 kWh/m²\nnr. 2 af 3" in texts(fig)
+    assert "Hele landet: 110 kWh/m²" in texts(fig)
+    assert "Ikke vist: 95 kommuner uden tal" in caption(fig)
+
+
+def test_ranking_chart_highlights_kommune_and_region(b):
+    fig = plots.ranking_chart(b.table, "E1", 2024, highlight="101")
+    colours = {mpl.colors.to_hex(p.get_facecolor()): p.get_height() for p in fig.axes[0].patches}
+    assert colours[plots.COLOURS["kommune"]] == pytest.approx(120.0)
+    assert colours[plots.COLOURS["region"]] == pytest.approx(130.0)  # Frederiksberg, same region
+    assert colours[plots.COLOURS["other"]] == pytest.approx(100.0)
+
+
+def test_ranking_chart_marks_low_coverage(b):
+    table = b.table.copy()
+    low = (table["indicator"] == "E1") & (table["level"] == "kommune") & (table["kommune_code"] == "147")
+    table.loc[low, "coverage"] = 0.5
+    fig = plots.ranking_chart(table, "E1", 2024, highlight="101")
+    markers = [c for c in fig.axes[0].collections if len(c.get_offsets())]
+    assert len(markers) == 1
+    assert markers[0].get_offsets()[0][0] == 2  # Frederiksberg is third from the best
+    assert "Dækning under 80 %" in texts(fig)
+
+
+# --- trend and spread ---------------------------------------------------------------------------------------------
+
+
+def test_trend_chart_plots_kommune_region_and_country(b):
+    fig = plots.trend_chart(b, "101", "E1")
+    lines = {line.get_label(): line for line in fig.axes[0].lines}
+    assert set(lines) == {"København", "Region Hovedstaden", "Hele landet"}
+    # 2025: (880000+30000)/8300.
+    assert lines["København"].get_ydata() == pytest.approx([120.0, 910000 / 8300])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2024", "2025"]
+    assert fig.axes[0].yaxis.get_major_formatter()(1234.5, 0) == "1.234"  # E1 has no decimals
+
+
+def test_trend_chart_leaves_out_suppressed_and_missing_years_never_zero(b):
+    fig = plots.trend_chart(b, "101", "S3")
+    kommune = next(line for line in fig.axes[0].lines if line.get_label() == "København")
+    assert np.isnan(kommune.get_ydata()).all()
+    assert "København: 2024 diskretion, 2025 mangler" in caption(fig)
+
+
+def test_spread_chart_shows_reported_afdelinger_and_counts_the_rest(b):
+    fig = plots.spread_chart(b, "101", 2024, "E1")
+    ax = fig.axes[0]
+    points = [c for c in ax.collections if c.get_label() == "Afdeling"]
+    assert points[0].get_offsets()[:, 0].tolist() == [120.0]  # Solgården; Lille Toft has no figure
+    text = caption(fig)
+    assert "1 afdeling med tal i 2024." in text
+    assert "Ikke vist: 1 afdeling uden tal (mangler), 0 afdelinger udeladt af diskretionshensyn" in text
+
+
+def test_spread_chart_is_none_for_organisation_indicators(b):
+    assert plots.spread_chart(b, "101", 2024, "G4") is None
+
+
+def test_indicator_figure_has_two_panels_for_afdeling_indicators(b):
+    assert len(plots.indicator_figure(b, "101", 2024, "E1").axes) == 2
+    assert len(plots.indicator_figure(b, "101", 2024, "S2").axes) == 1
+
+
+def test_axis_labels_name_unit_and_denominator():
+    assert plots.axis_label("E1") == "kWh/m²; nævner: opvarmet\netageareal"
+    assert plots.axis_label("S3") == "%; nævner: beboere 18–64 år"
+
+
+# --- style and print ----------------------------------------------------------------------------------------------
+
+
+def test_style_sets_readable_font_sizes_and_a_colour_blind_palette():
+    keys = ["font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize", "legend.fontsize",
+            "legend.title_fontsize"]  # fmt: skip
+    assert min(plots.STYLE[k] for k in keys) >= 9
+    with mpl.rc_context():
+        plots.use_style()
+        assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == "#0173b2"
+
+
+@pytest.mark.parametrize("make", ["trend", "spread", "tile", "ranking"])
+def test_every_text_in_a_figure_is_at_least_9_pt(b, make):
+    fig = {
+        "trend": lambda: plots.trend_chart(b, "101", "E2"),
+        "spread": lambda: plots.spread_chart(b, "101", 2024, "E2"),
+        "tile": lambda: plots.tile_map(b, "E2", 2024, highlight="101"),
+        "ranking": lambda: plots.ranking_chart(b, "E2", 2024, highlight="101"),
+    }[make]()
+    assert all_text_at_least_9_pt(fig)
+
+
+def test_figures_are_not_registered_with_pyplot(b):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    plots.trend_chart(b, "101", "E1")
+    assert plt.get_fignums() == before
+
+
+def test_show_displays_a_png_with_alt_text_and_closes_the_figure(b, monkeypatch):
+    import base64
+
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    fig = plt.figure()  # a pyplot figure, to see that show() closes it
+    fig.add_subplot().set_title("Prøve")
+    plots.show(fig)
+    plots.show(None)
+    assert len(shown) == 1
+    bundle, raw = shown[0]
+    assert raw
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert 'alt="Figur: Prøve"' in bundle["text/html"]
+    assert fig.number not in plt.get_fignums()
+
+
+def test_alt_text_names_titles_and_caption(b):
+    fig = plots.trend_chart(b, "101", "S3")
+    assert plots.alt_text(fig).startswith("Figur: S3 Livschancer: udvikling. Ikke vist (aldrig som nul): København: ")
+
+
+def test_png_keeps_the_caption_inside_the_image(b):
+    fig = plots.trend_chart(b, "101", "S3")  # has a caption
+    width, height = fig.get_size_inches()
+    data = plots.png(fig)
+    # PNG header: width and height in pixels at bytes 16-24.
+    assert int.from_bytes(data[16:20], "big") == round(width * plots.STYLE["figure.dpi"])
+    assert int.from_bytes(data[20:24], "big") == round(height * plots.STYLE["figure.dpi"])
+    text = next(t for t in fig.texts if t.get_gid() == "caption")
+    assert text.get_window_extent().y0 >= 0
+
+
+def test_kommune_year_never_turns_missing_into_zero(b):
+    data = plots._kommune_year(b.table, "S3", 2024)
+    assert pd.isna(data.loc["101", "value"])
+    assert data.loc["101", "status"] == "suppressed"
