@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3
 	touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install everything
@@ -42,14 +43,16 @@ format: setup ## Format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-serve: setup data ## Serve the Voilà pages on 127.0.0.1
-	$(BIN)/kompas serve
+serve: setup data ## Serve the Voilà pages on 127.0.0.1 (PORT=8866, add TOKEN=... to require a token)
+	$(BIN)/kompas serve --port $(or $(PORT),8866) $(if $(TOKEN),--token $(TOKEN))
 
 lab: setup data ## Open JupyterLab with the project's environment
 	$(BIN)/jupyter lab notebooks/
 
 bench: setup data ## Run the benchmarks
 	$(BIN)/python benchmarks/bench_table.py
+	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_voila.py
 
 clean: ## Remove generated data and outputs (keeps .venv)
 	rm -rf $(DATA) outputs/[0-9]* outputs/*.parquet

@@ -71,6 +71,50 @@ def cmd_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kompas_helpers import serve
+
+    options = serve.ServeOptions(
+        port=args.port,
+        token=args.token,
+        preheat=not args.no_preheat,
+        pool_size=args.pool_size,
+        cell_timeout=args.cell_timeout,
+        cull_idle_timeout=args.cull_idle_timeout,
+        cull_interval=args.cull_interval,
+        data=args.data or "",
+    )
+    query = f"?token={args.token}" if args.token else ""
+    url = f"http://127.0.0.1:{args.port}/voila/render/dashboard.ipynb{query}"
+    print(f"Siderne vises på {url} (stop med Ctrl-C).", flush=True)
+    return serve.run(options)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kompas_helpers import runner
+
+    extra = {}
+    for item in args.parameter or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--parameter skal skrives NAVN=VÆRDI, fik «{item}».")
+        extra[name.strip()] = value
+    options = runner.RunOptions(
+        kommuner=None if args.all else args.kommune,
+        year=args.year,
+        templates=args.templates,
+        workers=args.workers,
+        data=args.data or "",
+        out=args.out,
+        timeout=args.timeout,
+        parameters=extra,
+    )
+    try:
+        return runner.run(options, progress=sys.stderr, summary=sys.stdout).exit_code
+    except runner.RunError as exc:
+        raise UserError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kompas", description="AlmenKompas workbook")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +147,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data")
     p.add_argument("--out")
     p.set_defaults(func=cmd_table)
+
+    p = sub.add_parser("serve", help="serve the Voilà pages on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--token", default="", help="require this token in the URL (default: none)")
+    p.add_argument("--data", help="dataset folder the pages read (default: data/synthetic)")
+    p.add_argument("--no-preheat", action="store_true", help="start each page's kernel on request")
+    p.add_argument("--pool-size", type=int, default=2, help="preheated kernels kept ready per page")
+    p.add_argument("--cell-timeout", type=int, default=120, help="seconds a page's cell may run")
+    p.add_argument("--cull-idle-timeout", type=int, default=900, help="seconds before a closed page's kernel stops")
+    p.add_argument("--cull-interval", type=int, default=60, help="seconds between checks for idle kernels")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="execute the report templates for kommuner (HTML, notebooks, nøgletal.xlsx)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="all 98 kommuner")
+    which.add_argument("--kommune", action="append", metavar="KODE", help="kommune code or name (repeatable)")
+    p.add_argument("--year", type=int, default=0, help="report year (default: the latest in the data)")
+    p.add_argument("--templates", nargs="+", metavar="NAVN", help="template names or .ipynb paths (default: all four)")
+    p.add_argument("--workers", type=int, help="parallel processes (default: the number of cores)")
+    p.add_argument("--data", help="dataset folder (default: data/synthetic)")
+    p.add_argument("--out", help="output folder (default: outputs/)")
+    p.add_argument("--timeout", type=float, help="seconds one notebook may run (default: no limit)")
+    p.add_argument("--parameter", "-p", action="append", metavar="NAVN=VÆRDI", help="extra template parameter")
+    p.set_defaults(func=cmd_run)
 
     return parser
 

@@ -1,0 +1,100 @@
+"""Serve the Voilà pages on 127.0.0.1 with settings fit for a meeting room (no code, no tracebacks)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from traitlets.config import Config
+
+from kompas_helpers import paths
+
+# Cells with this tag block a preheated kernel until a reader's request arrives, so they must never time out.
+WAIT_TAG = "wait-for-request"
+# The pages kept warm in a pool of preheated kernels; other notebooks (the analysts' udforsk) start on demand.
+PREHEATED_PAGES = ("dashboard.ipynb", "compare.ipynb")
+# Our Voilà template (the lab template without CDN assets) lives under this Jupyter data folder.
+JUPYTER_DATA_DIR = paths.PACKAGE_DIR / "jupyter"
+TEMPLATE = "kompas"
+# Environment variable naming the dataset folder the pages read (empty: the synthetic default).
+DATA_ENV = "KOMPAS_DATA"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    port: int = 8866
+    token: str = ""
+    preheat: bool = True
+    pool_size: int = 2
+    cell_timeout: int = 120
+    cull_idle_timeout: int = 900
+    cull_interval: int = 60
+    data: str = ""
+
+
+def cell_timeout(seconds: int):
+    """nbclient's timeout_func: no limit for the cell waiting for a request, `seconds` for every other cell."""
+
+    def timeout(cell) -> int | None:
+        tags = cell.get("metadata", {}).get("tags", [])
+        return None if WAIT_TAG in tags else seconds
+
+    return timeout
+
+
+def voila_config(options: ServeOptions) -> Config:
+    """The complete Voilà configuration; nothing is read from voila.json/voila.py files, so nothing overrides it."""
+    c = Config()
+    c.Voila.ip = "127.0.0.1"
+    c.Voila.port = options.port
+    c.Voila.port_retries = 0
+    c.Voila.open_browser = False
+    c.Voila.token = options.token
+    c.Voila.root_dir = str(paths.NOTEBOOKS_DIR)
+    c.Voila.config_file_paths = []
+
+    c.VoilaConfiguration.template = TEMPLATE
+    c.VoilaConfiguration.theme = "light"
+    c.VoilaExporter.language_code = "da"
+    c.VoilaConfiguration.strip_sources = True
+    c.VoilaConfiguration.show_tracebacks = False
+    c.VoilaConfiguration.allow_template_override = "NO"
+    c.VoilaConfiguration.allow_theme_override = "NO"
+    # The pages need no files from the notebooks folder.
+    c.VoilaConfiguration.file_allowlist = []
+    c.VoilaConfiguration.preheat_kernel = options.preheat
+    c.VoilaConfiguration.default_pool_size = options.pool_size if options.preheat else 0
+
+    c.VoilaExecutor.timeout = options.cell_timeout
+    c.VoilaExecutor.timeout_func = cell_timeout(options.cell_timeout)
+    c.VoilaExecutor.show_tracebacks = False
+
+    c.MappingKernelManager.cull_idle_timeout = options.cull_idle_timeout
+    c.MappingKernelManager.cull_interval = options.cull_interval
+    # An open page keeps its kernel; a closed page shuts its kernel down itself, and culling catches the rest.
+    c.MappingKernelManager.cull_connected = False
+    c.MappingKernelManager.cull_busy = False
+
+    if options.preheat:
+        pool = {"pool_size": options.pool_size, "kernel_env_variables": {}}
+        c.VoilaKernelManager.kernel_pools_config = {
+            "default": {"pool_size": 0, "kernel_env_variables": {}},
+            **{page: pool for page in PREHEATED_PAGES},
+        }
+        # Refill the pool only after the page that took a kernel has had time to render (2 cores, shared).
+        c.VoilaKernelManager.fill_delay = 10
+    return c
+
+
+def run(options: ServeOptions) -> int:
+    """Start Voilà on the notebooks folder and block until it is stopped (Ctrl-C or SIGTERM)."""
+    from voila.app import Voila
+
+    # Kernels (preheated ones too) inherit the server's environment.
+    if options.data:
+        os.environ[DATA_ENV] = str(options.data)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(JUPYTER_DATA_DIR), os.environ.get("JUPYTER_PATH", "")) if p
+    )
+    Voila.launch_instance(argv=[], config=voila_config(options))
+    return 0

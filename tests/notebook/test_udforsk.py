@@ -1,0 +1,71 @@
+"""The analysts' notebook runs top to bottom in a real kernel and shows the table, the filter and the figures."""
+
+from __future__ import annotations
+
+import nbformat
+import papermill as pm
+import pytest
+
+from kompas_helpers import model, paths
+
+pytestmark = [pytest.mark.notebook, pytest.mark.timeout(600)]
+
+NOTEBOOK = paths.NOTEBOOKS_DIR / "udforsk.ipynb"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    out = tmp_path_factory.mktemp("udforsk") / "udforsk.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters={"kommune_code": "461", "indicator": "S3", "year": 2024},
+        kernel_name="python3",
+        cwd=str(tmp_path_factory.mktemp("cwd")),
+        progress_bar=False,
+    )
+    return nbformat.read(out, as_version=4)
+
+
+def cell(nb, cell_id: str):
+    return next(c for c in nb.cells if c.get("id") == cell_id)
+
+
+def text_of(c) -> str:
+    parts = []
+    for output in c.get("outputs", []):
+        data = output.get("data", {})
+        parts.append(str(data.get("text/html", "")) + str(data.get("text/plain", "")) + str(output.get("text", "")))
+    return "".join(parts)
+
+
+def test_runs_without_errors(executed):
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+
+
+def test_filters_give_the_indicator_the_kommune_and_all_kommuner(executed):
+    rows = text_of(cell(executed, "filter"))
+    assert rows.startswith("(") and rows.endswith(", 20)") and int(rows[1:].split(",")[0]) > len(model.kommuner())
+    kommune = text_of(cell(executed, "filter-kommune"))
+    assert "S3" in kommune and "national_value" in kommune
+    assert f"[{len(model.kommuner())} rows x 7 columns]" in text_of(cell(executed, "filter-kommuner"))
+
+
+def test_overview_and_header_name_the_chosen_kommune(executed):
+    assert model.kommune_name("461") in text_of(cell(executed, "header"))
+    overview = text_of(cell(executed, "overview"))
+    assert model.kommune_name("461") in overview and "Hele landet" in overview
+
+
+@pytest.mark.parametrize("cell_id", ["trend", "ranking", "map"])
+def test_each_chart_cell_shows_one_png(executed, cell_id):
+    images = [o for o in cell(executed, cell_id).outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+
+
+def test_committed_without_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == [] and c.execution_count is None, c.get("id")
