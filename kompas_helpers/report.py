@@ -687,7 +687,10 @@ def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | Non
     with np.errstate(invalid="ignore", divide="ignore"):
         worsening = -sign * d["change"] / previous.abs()
     trend = d.assign(worsening=worsening, previous=previous)
-    trend = trend[reported & (d["direction"] != "context") & (trend["worsening"] > TREND_THRESHOLD)]
+    # A change that rounds to zero at the indicator's precision would read "from 5 % to 5 %": leave it out.
+    scale = 10.0 ** d["decimals"].astype(float)
+    visible = (trend["previous"] * scale).round() != (trend["value"] * scale).round()
+    trend = trend[reported & (d["direction"] != "context") & (trend["worsening"] > TREND_THRESHOLD) & visible]
     for code, r in (
         trend.sort_values("worsening", ascending=False, kind="stable").head(MAX_DATA_QUESTIONS["trend"]).iterrows()
     ):
