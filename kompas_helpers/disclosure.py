@@ -33,14 +33,23 @@ RELATIONS = (
 )
 
 
+def per_indicator(table: pd.DataFrame, attribute: str) -> np.ndarray:
+    """A registry attribute for every row, looked up per category (the indicator column is categorical)."""
+    indicator = table["indicator"]
+    if isinstance(indicator.dtype, pd.CategoricalDtype):
+        values = np.array([getattr(registry.INDICATORS[c], attribute) for c in indicator.cat.categories], dtype=object)
+        return values[indicator.cat.codes.to_numpy()]
+    return indicator.map({c: getattr(i, attribute) for c, i in registry.INDICATORS.items()}).to_numpy(dtype=object)
+
+
 def primary(table: pd.DataFrame) -> np.ndarray:
     """Rows whose figure is about too few persons (or, for register data, too few residents)."""
-    disc = table["indicator"].map({c: i.disclosure for c, i in registry.INDICATORS.items()})
+    disc = per_indicator(table, "disclosure")
     reported = (table["status"] == "reported").to_numpy()
     persons = table["persons"].to_numpy(dtype=float)
     small = np.nan_to_num(persons, nan=0.0) < registry.MIN_PERSONS
-    mask = disc.isin(["persons", "register"]).to_numpy() & small
-    register = (disc == "register").to_numpy()
+    register = disc == "register"
+    mask = (register | (disc == "persons")) & small
     den_small = np.nan_to_num(table["denominator"].to_numpy(dtype=float), nan=0.0) < registry.MIN_REGISTER_DENOMINATOR
     afd_small = (table["level"] == "afdeling").to_numpy() & (
         np.nan_to_num(table["residents"].to_numpy(dtype=float), nan=0.0) < registry.MIN_REGISTER_RESIDENTS
@@ -56,7 +65,7 @@ def _codes(series: pd.Series) -> np.ndarray:
     return pd.factorize(series)[0].astype("int64")
 
 
-def _row_keys(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
+def row_keys(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """One int64 per row identifying its combination of `cols`."""
     key = np.zeros(len(table), dtype="int64")
     for col in cols:
@@ -67,16 +76,14 @@ def _row_keys(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
 
 def _links(table: pd.DataFrame, rel: Relation) -> tuple[np.ndarray, np.ndarray]:
     """Row positions of each contributing part and of its total."""
-    ind_level = table["indicator"].map({c: i.level for c, i in registry.INDICATORS.items()})
-    sensitive = table["indicator"].map({c: i.disclosure != "none" for c, i in registry.INDICATORS.items()})
-    base = ((ind_level == rel.indicator_level) & sensitive.astype(bool)).to_numpy()
+    base = (per_indicator(table, "level") == rel.indicator_level) & (per_indicator(table, "disclosure") != "none")
     level = table["level"]
     contributing = table["status"].isin(["reported", "suppressed"]).to_numpy()
     part_rows = np.flatnonzero(base & (level == rel.part).to_numpy() & contributing)
     total_rows = np.flatnonzero(base & (level == rel.total).to_numpy())
     if len(part_rows) == 0 or len(total_rows) == 0:
         return np.array([], int), np.array([], int)
-    keys = _row_keys(table, ["indicator", "year", *rel.keys])
+    keys = row_keys(table, ["indicator", "year", *rel.keys])
     found = pd.Index(keys[total_rows]).get_indexer(keys[part_rows])
     ok = found >= 0
     return part_rows[ok], total_rows[found[ok]]
@@ -89,7 +96,7 @@ def secondary(table: pd.DataFrame, suppressed: np.ndarray) -> np.ndarray:
     published_total = (table["status"] == "reported").to_numpy()
     # Ties between equally small siblings are broken by unit, not by row order, so input order cannot matter.
     identity = np.empty(len(table), dtype="int64")
-    identity[_row_keys(table, ["unit_id", "kommune_code"]).argsort(kind="stable")] = np.arange(len(table))
+    identity[row_keys(table, ["unit_id", "kommune_code"]).argsort(kind="stable")] = np.arange(len(table))
     links = []
     for rel in RELATIONS:
         part, total = _links(table, rel)
