@@ -7,15 +7,21 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from kompas_helpers import compute, io, model, paths
+from kompas_helpers import io, model, paths
 
 CACHE_DIR = paths.OUTPUTS_DIR / ".cache"
 TABLE_FILE = "indicators.parquet"
 # Levels every kommune's report reads in full (to compare against the other kommuner).
 SHARED_LEVELS = ["kommune", "region", "national", "organisation"]
+# Per-kommune slices of the table (written by the batch runner, read by `load(..., kommune_code=...)`).
+SLICES_DIR = "kommuner"
+SLICES_META = "meta.json"
+SHARED_SLICE = "shared.parquet"
+_ROW = "_row"  # position in the whole table, so a slice comes back in the table's row order
 
 
 @dataclass
@@ -62,6 +68,8 @@ def table_path(data: str | Path | None = None) -> Path:
     digest = dataset_hash(folder)
     target = CACHE_DIR / digest[:16] / TABLE_FILE
     if not target.exists():
+        from kompas_helpers import compute  # imported here: reports that read a cached table never need it
+
         table = compute.indicator_table(dataset)
         io.write_parquet_atomic(table, target)
         meta = {"data_dir": str(folder.resolve()), "data_hash": digest, "rows": len(table)}
@@ -73,6 +81,10 @@ def table_path(data: str | Path | None = None) -> Path:
 def load(data: str | Path | None = None, kommune_code: str | None = None) -> Bundle:
     """The dataset and its indicator table; with a kommune, only the rows its reports read."""
     folder = data_dir(data)
+    if kommune_code is not None:
+        fast = _load_slice(folder, str(kommune_code))
+        if fast is not None:
+            return fast
     path = table_path(folder)
     if kommune_code is None:
         table = pd.read_parquet(path)
@@ -80,3 +92,117 @@ def load(data: str | Path | None = None, kommune_code: str | None = None) -> Bun
         filters = [[("level", "in", SHARED_LEVELS)], [("kommune_code", "=", str(kommune_code))]]
         table = pq.read_table(path, filters=filters).to_pandas()
     return Bundle(io.load_dataset(folder), table, folder, dataset_hash(folder))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Per-kommune slices: the batch runner writes them once, every report then reads kilobytes instead of the table
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class _LazyDataset(model.Dataset):
+    """A dataset whose input tables are read from its folder on first use; years and provenance are known upfront.
+
+    Only made for a folder whose content hash matches slices written from a dataset that loaded and validated.
+    """
+
+    def __init__(self, folder: Path, provenance: dict, years: list[int]):
+        self.provenance = provenance
+        self._folder = folder
+        self._years = [int(y) for y in years]
+
+    @property
+    def years(self) -> list[int]:
+        return list(self._years)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in model.INPUT_TABLES:
+            raise AttributeError(name)
+        frame = model.canonicalise(model.INPUT_TABLES[name], pd.read_parquet(self._folder / f"{name}.parquet"))
+        setattr(self, name, frame)
+        return frame
+
+
+def slices_dir(digest: str) -> Path:
+    """Where the per-kommune slices of a dataset's table live (by the dataset's content hash)."""
+    return CACHE_DIR / digest[:16] / SLICES_DIR
+
+
+def write_slices(data: str | Path | None = None) -> dict:
+    """Write the per-kommune slices of a dataset's table (once per dataset) and return their metadata.
+
+    One file holds the levels every report reads in full, one file per kommune the rest of its rows; `load`
+    with a kommune reads the two and gets exactly the rows (in the same order) it would filter from the table.
+    The metadata: data_hash, years, synthetic, provenance, kommune_codes.
+    """
+    folder = data_dir(data)
+    if not folder.is_dir():
+        io.load_dataset(folder)  # raises the DataError that says what is missing and how to make it
+    digest = dataset_hash(folder)
+    target = slices_dir(digest)
+    meta = _slices_meta(target, digest)
+    if meta is not None:
+        return meta
+    path = table_path(folder)
+    dataset = io.load_dataset(folder)
+    table = pd.read_parquet(path)
+    table[_ROW] = np.arange(len(table), dtype=np.int64)
+    shared = table["level"].isin(SHARED_LEVELS).to_numpy()
+    codes = list(model.kommuner()["kommune_code"])
+    own = table[~shared]
+    meta = {
+        "data_hash": digest,
+        "years": dataset.years,
+        "synthetic": dataset.synthetic,
+        "provenance": dataset.provenance,
+        "kommune_codes": codes,
+        "rows": len(table),
+        "table_stamp": _table_stamp(path),
+    }
+    with io.atomic_folder(target) as tmp:
+        table[shared].to_parquet(tmp / SHARED_SLICE)
+        groups = dict(iter(own.groupby("kommune_code", observed=True)))
+        for code in codes:
+            groups.get(code, own.iloc[:0]).to_parquet(tmp / f"{code}.parquet")
+        (tmp / SLICES_META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return meta
+
+
+def read_shared_slice(digest: str) -> pd.DataFrame:
+    """The levels every kommune's report reads in full (kommune, region, national, organisation)."""
+    return pd.read_parquet(slices_dir(digest) / SHARED_SLICE).drop(columns=_ROW)
+
+
+def _table_stamp(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_mtime_ns, stat.st_size]
+
+
+def _slices_meta(target: Path, digest: str) -> dict | None:
+    """The slices' metadata when they were cut from the cached table as it is now, else None."""
+    try:
+        meta = json.loads((target / SLICES_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    stamp = _table_stamp(target.parent / TABLE_FILE)
+    if meta.get("data_hash") != digest or stamp is None or meta.get("table_stamp") != stamp:
+        return None  # a recomputed (or removed) table makes the slices stale
+    return meta
+
+
+def _load_slice(folder: Path, kommune_code: str) -> Bundle | None:
+    if not folder.is_dir():
+        return None
+    digest = dataset_hash(folder)
+    target = slices_dir(digest)
+    own_path = target / f"{kommune_code}.parquet"
+    meta = _slices_meta(target, digest)
+    if meta is None or not own_path.is_file():
+        return None
+    parts = pd.concat([pd.read_parquet(target / SHARED_SLICE), pd.read_parquet(own_path)], ignore_index=True)
+    order = np.argsort(parts[_ROW].to_numpy(), kind="stable")
+    table = parts.take(order).drop(columns=_ROW).reset_index(drop=True)
+    dataset = _LazyDataset(folder, meta["provenance"], meta["years"])
+    return Bundle(dataset, table, folder, digest)

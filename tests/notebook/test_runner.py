@@ -1,0 +1,560 @@
+"""`kompas run` end to end: the real templates for two kommuner on a small synthetic dataset, plus failures,
+interruptions, kernel-start retries and timeouts with small fixture templates."""
+
+from __future__ import annotations
+
+import html
+import io as stdio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import nbformat
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+
+from kompas_helpers import bundle, cli, excel, fmt, htmlreport, io, paths, registry, runner, synthesize
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
+KOMMUNER = ["101", "751"]
+FOLDERS = {"101": "101-københavn", "751": "751-aarhus"}
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("data") / "small"
+    io.save_dataset(synthesize.synthesize(seed=11, scale=0.05), folder)
+    return folder
+
+
+def run(small_data: Path, out: Path, templates, kommuner=KOMMUNER, workers=1, **options) -> runner.RunReport:
+    progress, summary = stdio.StringIO(), stdio.StringIO()
+    report = runner.run(
+        runner.RunOptions(kommuner=kommuner, templates=templates, data=small_data, out=out, workers=workers, **options),
+        progress=progress,
+        summary=summary,
+    )
+    report.progress_text, report.summary_text = progress.getvalue(), summary.getvalue()
+    return report
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def statuses(report: runner.RunReport) -> dict[tuple[str, str], str]:
+    return {(r.kommune_code, r.template): r.status for r in report.results}
+
+
+class _Resources(HTMLParser):
+    """What a browser would fetch to show a page: every src/href except links (<a href>) and data: URIs."""
+
+    def __init__(self):
+        super().__init__()
+        self.fetched: list[str] = []
+        self.images: list[str] = []
+        self.headings: list[str] = []
+        self.code_areas = 0
+        self._heading: list[str] | None = None
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "h3", "h4") and self._heading is not None:
+            self.headings.append("".join(self._heading).strip())
+            self._heading = None
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag in ("h1", "h2", "h3", "h4"):
+            self._heading = []
+        if tag != "a":
+            addresses = [v for k, v in attrs if k in ("src", "href", "srcset", "data-src") and v]
+            self.fetched += [v for v in addresses if not v.startswith(("data:", "#"))]
+        if tag == "img":
+            self.images.append(values.get("src", ""))
+        classes = (values.get("class") or "").split()
+        if {"input_area", "jp-InputArea", "input_prompt", "jp-InputPrompt", "highlight"} & set(classes):
+            self.code_areas += 1
+
+
+def resources(page: str) -> _Resources:
+    parser = _Resources()
+    parser.feed(page)
+    return parser
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The real templates, two kommuner, two workers
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def full_run(small_data, tmp_path_factory) -> runner.RunReport:
+    out = tmp_path_factory.mktemp("out")
+    return run(small_data, out, None, workers=2)
+
+
+@pytest.mark.notebook
+def test_every_output_is_written(full_run):
+    assert full_run.exit_code == 0, full_run.summary_text
+    assert set(statuses(full_run).values()) == {"ok"}
+    year_dir = full_run.out_dir
+    assert year_dir.name == "2025"
+    for code, folder in FOLDERS.items():
+        files = sorted(p.name for p in (year_dir / folder).iterdir())
+        expected = [f"{t}.{ext}" for t in runner.TEMPLATES for ext in ("html", "ipynb")] + [runner.EXCEL_FILE]
+        assert files == sorted(expected), code
+    assert (year_dir / "index.html").is_file()
+    assert (year_dir / "manifest.json").is_file()
+    assert not [p for p in year_dir.rglob(".*")], "temporary files left behind"
+
+
+@pytest.mark.notebook
+def test_executed_notebooks_carry_the_injected_parameters(full_run, small_data):
+    for code, folder in FOLDERS.items():
+        for template in runner.TEMPLATES:
+            nb = nbformat.read(full_run.out_dir / folder / f"{template}.ipynb", as_version=4)
+            injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+            assert len(injected) == 1
+            values: dict = {}
+            exec(injected[0].source, values)  # the cell is three assignments of literals
+            expected = {"kommune_code": code, "year": 2025, "data": str(small_data.resolve())}
+            assert {k: values[k] for k in expected} == expected
+            assert nb.metadata.papermill.parameters == expected
+            errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+            assert errors == []
+
+
+@pytest.mark.notebook
+def test_html_reports_show_every_section_and_no_code(full_run):
+    for template in runner.TEMPLATES:
+        source = nbformat.read(paths.TEMPLATES_DIR / f"{template}.ipynb", as_version=4)
+        headings = [
+            line.lstrip("#").strip()
+            for cell in source.cells
+            if cell.cell_type == "markdown"
+            for line in cell.source.splitlines()
+            if line.startswith("#")
+        ]
+        code_lines = [
+            line.strip()
+            for cell in source.cells
+            if cell.cell_type == "code"
+            for line in cell.source.splitlines()
+            if line.strip() and not line.startswith("%")
+        ]
+        assert headings and code_lines
+        for folder in FOLDERS.values():
+            page = (full_run.out_dir / folder / f"{template}.html").read_text(encoding="utf-8")
+            found = resources(page)
+            for heading in headings:
+                assert heading in found.headings, (template, heading)
+            for line in code_lines:
+                assert line not in page and html.escape(line) not in page, (template, line)
+            assert found.code_areas == 0
+            assert found.fetched == []  # nothing is fetched from the network or elsewhere: all inline
+            assert found.images and all(src.startswith("data:image/") for src in found.images)
+            assert "In&nbsp;[" not in page and "Out[" not in page
+            assert fmt.SYNTHETIC_BANNER_DA in page
+            assert htmlreport.external_resources(page) == []
+            assert '<html lang="da">' in page
+
+
+@pytest.mark.notebook
+def test_excel_reads_back_with_the_table_values(full_run, small_data):
+    table = bundle.load(small_data).table
+    kommune_rows = table[table["level"] == "kommune"]
+    for code, folder in FOLDERS.items():
+        book = openpyxl.load_workbook(full_run.out_dir / folder / runner.EXCEL_FILE)
+        assert book.sheetnames == [*registry.DIMENSION_NAMES_DA.values(), excel.SHEET_ABOUT]
+        rows = {}
+        for name in registry.DIMENSION_NAMES_DA.values():
+            assert book[name].cell(excel.NOTE_ROW, 1).value == fmt.SYNTHETIC_BANNER_DA
+            for cells in book[name].iter_rows(min_row=excel.FIRST_DATA_ROW, values_only=True):
+                rows[(cells[0], cells[3])] = cells
+        own = kommune_rows[kommune_rows["unit_id"] == code]
+        assert len(rows) == len(own)
+        for r in own.itertuples(index=False):
+            shown = rows[(r.indicator, r.year)][4]
+            if r.status == "reported":
+                assert shown == float(f"{r.value:.16g}"), (code, r.indicator, r.year)
+            else:
+                assert shown == fmt.STATUS_MARK_DA[r.status]
+
+
+@pytest.mark.notebook
+def test_manifest_records_the_run(full_run, small_data):
+    manifest = json.loads((full_run.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["data_hash"] == bundle.dataset_hash(small_data)
+    assert manifest["package_version"] == runner.kompas_helpers.__version__
+    assert manifest["synthetic"] is True
+    assert manifest["year"] == 2025
+    run_info = manifest["run"]
+    assert run_info["started"] <= run_info["ended"]
+    assert run_info["parameters"]["kommuner"] == KOMMUNER
+    assert run_info["parameters"]["templates"] == list(runner.TEMPLATES)
+    assert run_info["parameters"]["workers"] == 2
+    assert run_info["counts"] == {"ok": 10, "failed": 0, "interrupted": 0}
+    assert len(manifest["notebooks"]) == 10
+    assert all(n["seconds"] > 0 for n in manifest["notebooks"])
+    for code in KOMMUNER:
+        outputs = manifest["reports"][code]["outputs"]
+        assert set(outputs) == {*runner.TEMPLATES, runner.EXCEL_JOB}
+        assert {o["status"] for o in outputs.values()} == {"ok"}
+
+
+@pytest.mark.notebook
+def test_index_links_every_report(full_run):
+    page = (full_run.out_dir / "index.html").read_text(encoding="utf-8")
+    links = set()
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                links.add(unquote(dict(attrs)["href"]))
+
+    Links().feed(page)
+    expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in runner.TEMPLATES}
+    expected |= {f"{folder}/{runner.EXCEL_FILE}" for folder in FOLDERS.values()}
+    assert links == expected
+    assert all((full_run.out_dir / link).is_file() for link in links)
+    assert resources(page).fetched == []
+    assert "København" in page and "Aarhus" in page and fmt.SYNTHETIC_BANNER_DA in page
+
+
+@pytest.mark.notebook
+def test_progress_and_danish_summary(full_run):
+    lines = full_run.progress_text.splitlines()
+    assert len(lines) == 10
+    assert lines[0].startswith("[ 1/10] ") and lines[-1].startswith("[10/10] ")
+    assert all("tilbage" in line and "fejlet" in line for line in lines)
+    summary = full_run.summary_text.splitlines()
+    assert summary[0].split() == ["Kommune", "Skabelon", "Status", "Sekunder"]
+    assert sum(line.split()[-2:-1] == ["færdig"] for line in summary[2:12]) == 10
+    assert "10 færdige, 0 fejlede" in full_run.summary_text
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Refused before anything runs
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_unknown_kommune_is_refused_before_anything_runs(small_data, tmp_path, capsys):
+    with pytest.raises(runner.RunError, match="«999»") as caught:
+        run(small_data, tmp_path / "out", [str(FIXTURES / "minimal.ipynb")], kommuner=["101", "999", "Atlantis"])
+    assert "«Atlantis»" in str(caught.value) and "Intet er kørt" in str(caught.value)
+    code = cli.main(["run", "--kommune", "999", "--data", str(small_data), "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "Ukendt kommune: «999»" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_kommune_names_and_leading_zeros_are_understood():
+    chosen = runner.resolve_kommuner(["0101", "aarhus", "101"])
+    assert [(k.code, k.folder) for k in chosen] == [("101", "101-københavn"), ("751", "751-aarhus")]
+
+
+def test_kommune_folders_keep_danish_letters():
+    assert runner.kommune_folder("173", "Lyngby-Taarbæk") == "173-lyngby-taarbæk"
+    assert runner.kommune_folder("825", "Læsø") == "825-læsø"
+    assert runner.kommune_folder("400", "Bornholm") == "400-bornholm"
+    assert runner.kommune_folder("999", "Sankt Åge/Éntré") == "999-sankt-åge-entre"
+
+
+def test_unknown_parameter_is_refused(small_data, tmp_path):
+    minimal = str(FIXTURES / "minimal.ipynb")
+    with pytest.raises(runner.RunError, match="ingen parameter «farve»"):
+        run(small_data, tmp_path / "out", [minimal], parameters={"farve": "rød"})
+    with pytest.raises(runner.RunError, match="«no_data_parameter» har ingen parameter «data»"):
+        run(small_data, tmp_path / "out", [minimal, str(FIXTURES / "no_data_parameter.ipynb")])
+    with pytest.raises(runner.RunError, match="skal være int"):
+        run(small_data, tmp_path / "out", [minimal], parameters={"year": "sidste"})
+    assert not (tmp_path / "out").exists()
+
+
+def test_parameters_are_read_from_the_parameters_cell_without_running():
+    assert runner.template_parameters(paths.TEMPLATES_DIR / "overview.ipynb") == {
+        "kommune_code": "str",
+        "year": "int",
+        "data": "str",
+    }
+    assert runner.template_parameters(FIXTURES / "no_data_parameter.ipynb") == {"kommune_code": "str", "year": "int"}
+
+
+def test_unknown_year_is_refused(small_data, tmp_path):
+    with pytest.raises(runner.RunError, match="Året 1999 findes ikke i data"):
+        run(small_data, tmp_path / "out", [str(FIXTURES / "minimal.ipynb")], year=1999)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Failures, interruptions, retries, timeouts
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def template_named(folder: Path, name: str, fixture: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / f"{fixture}.ipynb", folder / f"{name}.ipynb")
+    return str(folder / f"{name}.ipynb")
+
+
+@pytest.mark.notebook
+def test_failing_kommune_is_reported_keeps_its_earlier_outputs_and_the_others_complete(small_data, tmp_path):
+    out = tmp_path / "out"
+    good = template_named(tmp_path / "good", "rapport", "minimal")
+    first = run(small_data, out, [good], workers=2)
+    assert first.exit_code == 0
+    year_dir = first.out_dir
+    earlier = {code: snapshot(year_dir / folder) for code, folder in FOLDERS.items()}
+
+    bad = template_named(tmp_path / "bad", "rapport", "fails_for_751")
+    second = run(small_data, out, [bad], workers=2)
+    assert second.exit_code == 1
+    assert statuses(second) == {
+        ("101", "rapport"): "ok",
+        ("101", "nøgletal"): "ok",
+        ("751", "rapport"): "failed",
+        ("751", "nøgletal"): "ok",
+    }
+    failure = next(r for r in second.results if r.status == "failed")
+    assert "AssertionError: skabelonen fejler med vilje for kommune 751" in failure.error
+    aarhus = year_dir / FOLDERS["751"]
+    assert (aarhus / "rapport.html").read_bytes() == earlier["751"]["rapport.html"]
+    assert (aarhus / "rapport.ipynb").read_bytes() == earlier["751"]["rapport.ipynb"]
+    assert (aarhus / f"rapport{runner.FAILED_SUFFIX}").is_file()  # the failed notebook, with its traceback
+    assert (year_dir / FOLDERS["101"] / "rapport.html").read_bytes() != earlier["101"]["rapport.html"]
+    manifest = json.loads((year_dir / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["reports"]["751"]["outputs"]["rapport"]
+    assert entry["status"] == "failed" and entry["last_ok"] == first.manifest["run"]["started"]
+    assert manifest["run"]["counts"]["failed"] == 1
+    index = (year_dir / "index.html").read_text(encoding="utf-8")
+    assert "fejlede" in index and "tidligere udgave" in index
+    assert "fejlede" in second.summary_text and "1 fejlede" in second.summary_text
+
+    # The command line reports the failure in its exit code.
+    code = cli.main(["run", "--kommune", "751", "--templates", bad, "--data", str(small_data), "--out", str(out)])
+    assert code == 1
+
+
+@pytest.mark.notebook
+def test_a_write_that_breaks_halfway_leaves_earlier_outputs_byte_identical(small_data, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    minimal = str(FIXTURES / "minimal.ipynb")
+    first = run(small_data, out, [minimal], kommuner=["101"])
+    assert first.exit_code == 0
+    before = snapshot(first.out_dir)
+    real_write = runner._write_text
+
+    def write_half_then_fail(path, text):
+        if path.suffix == ".html" and path.parent.name == FOLDERS["101"]:
+            path.write_text(text[: len(text) // 2], encoding="utf-8")
+            raise OSError("disken blev fuld midt i skrivningen")
+        real_write(path, text)
+
+    monkeypatch.setattr(runner, "_write_text", write_half_then_fail)
+    second = run(small_data, out, [minimal], kommuner=["101"])
+    assert statuses(second)[("101", "minimal")] == "failed"
+    assert "disken blev fuld" in next(r.error for r in second.results if r.template == "minimal")
+    after = snapshot(first.out_dir)
+    for name in ("101-københavn/minimal.html", "101-københavn/minimal.ipynb"):
+        assert after[name] == before[name]
+    assert not [p for p in first.out_dir.rglob(".*")], "temporary files left behind"
+
+
+@pytest.mark.notebook
+def test_an_interrupted_run_leaves_earlier_outputs_byte_identical(small_data, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    minimal = str(FIXTURES / "minimal.ipynb")
+    first = run(small_data, out, [minimal], kommuner=KOMMUNER)
+    before = snapshot(first.out_dir)
+    real_write = runner._write_text
+
+    def interrupted_while_writing(path, text):
+        if path.suffix == ".html" and FOLDERS["751"] in str(path):
+            path.write_text(text[:100], encoding="utf-8")
+            raise KeyboardInterrupt  # Ctrl-C in the middle of writing Aarhus' report
+        real_write(path, text)
+
+    monkeypatch.setattr(runner, "_write_text", interrupted_while_writing)
+    second = run(small_data, out, [minimal], kommuner=KOMMUNER)
+    assert second.interrupted and second.exit_code == 130
+    assert statuses(second)[("751", "minimal")] == "interrupted"
+    after = snapshot(first.out_dir)
+    for name in ("751-aarhus/minimal.html", "751-aarhus/minimal.ipynb", "751-aarhus/nøgletal.xlsx"):
+        assert after[name] == before[name]
+    manifest = json.loads((first.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["run"]["status"] == "interrupted"
+    assert manifest["reports"]["751"]["outputs"]["minimal"]["status"] == "interrupted"
+    assert not [p for p in first.out_dir.rglob(".*")], "temporary files left behind"
+
+
+def test_write_together_replaces_all_files_or_none(tmp_path, monkeypatch):
+    first, second = tmp_path / "a.ipynb", tmp_path / "a.html"
+    runner.write_together({first: "gammel notesbog", second: "gammel side"})
+    real_write = runner._write_text
+
+    def fail_on_html(path, text):
+        if path.suffix == ".html":
+            raise OSError("fejl")
+        real_write(path, text)
+
+    monkeypatch.setattr(runner, "_write_text", fail_on_html)
+    with pytest.raises(OSError):
+        runner.write_together({first: "ny notesbog", second: "ny side"})
+    assert first.read_text(encoding="utf-8") == "gammel notesbog"
+    assert second.read_text(encoding="utf-8") == "gammel side"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "a.ipynb"]
+
+
+def flaky_kernel(tmp_path: Path, failures: int, monkeypatch) -> Path:
+    """A "python3" kernel spec (found first through JUPYTER_PATH) whose first `failures` starts die at once."""
+    counter = tmp_path / "starts.txt"
+    launcher = tmp_path / "flaky_launcher.py"
+    launcher.write_text(
+        textwrap.dedent(
+            f"""
+            import os, sys
+            from pathlib import Path
+            counter = Path(sys.argv[1])
+            starts = int(counter.read_text()) + 1 if counter.exists() else 1
+            counter.write_text(str(starts))
+            if starts <= {failures}:
+                print(f"start {{starts}} fejler med vilje", file=sys.stderr)
+                sys.exit(1)
+            os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *sys.argv[2:]])
+            """
+        ),
+        encoding="utf-8",
+    )
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, str(launcher), str(counter), "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Flaky", "language": "python"}), encoding="utf-8"
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return counter
+
+
+@pytest.mark.notebook
+def test_a_kernel_that_fails_to_start_is_retried(small_data, tmp_path, monkeypatch):
+    counter = flaky_kernel(tmp_path, failures=1, monkeypatch=monkeypatch)
+    report = run(small_data, tmp_path / "out", [str(FIXTURES / "minimal.ipynb")], kommuner=["101"])
+    result = next(r for r in report.results if r.template == "minimal")
+    assert result.status == "ok" and result.attempts == 2
+    assert int(counter.read_text()) >= 2
+    assert (report.out_dir / FOLDERS["101"] / "minimal.html").is_file()
+
+
+@pytest.mark.notebook
+def test_a_kernel_that_never_starts_fails_with_a_danish_message(small_data, tmp_path, monkeypatch):
+    flaky_kernel(tmp_path, failures=99, monkeypatch=monkeypatch)
+    report = run(small_data, tmp_path / "out", [str(FIXTURES / "minimal.ipynb")], kommuner=["101"])
+    result = next(r for r in report.results if r.template == "minimal")
+    assert result.status == "failed" and result.attempts == runner.KERNEL_START_RETRIES + 1
+    assert result.error.startswith(f"Kernen kunne ikke starte ({runner.KERNEL_START_RETRIES + 1} forsøg)")
+    assert "fejler med vilje" in result.error
+    assert report.exit_code == 1
+
+
+@pytest.mark.notebook
+def test_a_notebook_over_its_time_limit_fails_and_the_run_goes_on(small_data, tmp_path):
+    report = run(
+        small_data,
+        tmp_path / "out",
+        [str(FIXTURES / "slow.ipynb"), str(FIXTURES / "minimal.ipynb")],
+        kommuner=["101"],
+        timeout=3,
+    )
+    assert statuses(report) == {("101", "slow"): "failed", ("101", "minimal"): "ok", ("101", "nøgletal"): "ok"}
+    slow = next(r for r in report.results if r.template == "slow")
+    assert slow.error == "Tidsgrænsen på 3,0 s for notesbogen blev overskredet"
+    assert slow.seconds < 30
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The per-kommune slices the runner writes for the notebooks
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_a_kommune_slice_equals_the_filtered_table(small_data):
+    meta = bundle.write_slices(small_data)
+    assert meta["data_hash"] == bundle.dataset_hash(small_data)
+    path = bundle.table_path(small_data)
+    full = bundle.load(small_data)
+    for code in KOMMUNER:
+        fast = bundle.load(small_data, kommune_code=code)
+        filters = [[("level", "in", bundle.SHARED_LEVELS)], [("kommune_code", "=", code)]]
+        expected = pq.read_table(path, filters=filters).to_pandas()
+        assert fast.table.equals(expected) and list(fast.table.dtypes) == list(expected.dtypes)
+        assert fast.years == full.years and fast.synthetic is True and fast.data_hash == full.data_hash
+        for name in ("afdelinger", "organisations", "measures", "kommune_context"):
+            assert getattr(fast.dataset, name).equals(getattr(full.dataset, name)), name
+
+
+@pytest.mark.notebook
+def test_a_killed_run_leaves_every_file_either_as_before_or_complete(small_data, tmp_path):
+    out = tmp_path / "out"
+    minimal = str(FIXTURES / "minimal.ipynb")
+    first = run(small_data, out, [minimal], kommuner=["101", "751", "461"])
+    before = snapshot(first.out_dir)
+    command = [sys.executable, "-m", "kompas_helpers.cli", "run", "--templates", minimal, "--data", str(small_data)]
+    command += ["--kommune", "101", "--kommune", "751", "--kommune", "461", "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while snapshot(first.out_dir) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()  # SIGKILL: no clean-up in the runner at all
+    process.wait()
+    time.sleep(3)  # the drivers notice that the runner is gone and stop
+    after = snapshot(first.out_dir)
+    assert set(after) == set(before)  # no temporary or half-written files
+    assert after["manifest.json"] == before["manifest.json"]  # only written when a run ends
+    changed = [name for name in before if after[name] != before[name]]
+    assert changed, "the run was killed before it replaced anything; the test proved nothing"
+    for name in changed:
+        path = first.out_dir / name
+        if name.endswith(".ipynb"):
+            nbformat.validate(nbformat.read(path, as_version=4))
+        elif name.endswith(".html"):
+            assert path.read_text(encoding="utf-8").rstrip().endswith("</html>")
+        else:
+            openpyxl.load_workbook(path)
+
+
+def test_offline_check_finds_and_removes_external_resources():
+    page = (
+        '<html><head><script src="https://cdnjs.cloudflare.com/require.js"></script>'
+        '<link rel="stylesheet" href="http://example.org/x.css"><style>@import url("https://fonts.example/f.css");'
+        ".a { background: url(//cdn.example/bg.png) }</style></head><body>"
+        '<img src="https://example.org/logo.png" alt="logo"><img src="data:image/png;base64,AAAA" alt="Figur">'
+        '<a href="https://almenkompas.dk">AlmenKompas</a></body></html>'
+    )
+    assert len(htmlreport.external_resources(page)) == 5
+    offline = htmlreport.make_offline(page)
+    assert htmlreport.external_resources(offline) == []
+    assert resources(offline).fetched == []
+    assert '<a href="https://almenkompas.dk">AlmenKompas</a>' in offline  # a link to click is not a resource
+    assert "data:image/png;base64,AAAA" in offline
+
+
+def test_slices_of_a_recomputed_table_are_not_used(small_data):
+    meta = bundle.write_slices(small_data)
+    table = bundle.table_path(small_data)
+    assert isinstance(bundle.load(small_data, kommune_code="101").dataset, bundle._LazyDataset)
+    stamp = table.stat()
+    os.utime(table, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000))  # as if the table was recomputed
+    stale = bundle.load(small_data, kommune_code="101")
+    assert not isinstance(stale.dataset, bundle._LazyDataset)  # read from the table itself
+    assert bundle.write_slices(small_data)["table_stamp"] != meta["table_stamp"]  # cut again
+    assert isinstance(bundle.load(small_data, kommune_code="101").dataset, bundle._LazyDataset)
