@@ -34,6 +34,7 @@ table: setup data ## Compute the whole indicator table into outputs/
 test: setup data ## Set up, then run lint and all tests
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m kompas_helpers.hygiene templates notebooks
 	$(BIN)/pytest
 
 lint: setup ## Lint only

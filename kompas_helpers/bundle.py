@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -46,6 +47,23 @@ class Bundle:
         return max(self.dataset.years)
 
 
+# The modules whose code decides the table: a change to any of them must not serve an old cached table.
+_TABLE_CODE = ("compute.py", "disclosure.py", "registry.py", "schemas.py", "model.py")
+
+
+@functools.lru_cache(maxsize=1)
+def _code_version() -> str:
+    digest = hashlib.sha256()
+    for name in _TABLE_CODE:
+        digest.update((paths.PACKAGE_DIR / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _cache_key(digest: str) -> str:
+    """Cache folder name: the dataset's content hash and the version of the code that computes the table."""
+    return f"{digest[:16]}-{_code_version()}"
+
+
 def data_dir(data: str | Path | None = None) -> Path:
     """The dataset folder: the one given, or the synthetic default."""
     return Path(data) if data else paths.DEFAULT_DATA_DIR
@@ -66,7 +84,7 @@ def table_path(data: str | Path | None = None) -> Path:
     folder = data_dir(data)
     dataset = io.load_dataset(folder)
     digest = dataset_hash(folder)
-    target = CACHE_DIR / digest[:16] / TABLE_FILE
+    target = CACHE_DIR / _cache_key(digest) / TABLE_FILE
     if not target.exists():
         from kompas_helpers import compute  # imported here: reports that read a cached table never need it
 
@@ -124,7 +142,7 @@ class _LazyDataset(model.Dataset):
 
 def slices_dir(digest: str) -> Path:
     """Where the per-kommune slices of a dataset's table live (by the dataset's content hash)."""
-    return CACHE_DIR / digest[:16] / SLICES_DIR
+    return CACHE_DIR / _cache_key(digest) / SLICES_DIR
 
 
 def write_slices(data: str | Path | None = None) -> dict:
