@@ -4,7 +4,7 @@ In one run, on the same kommuner × the four templates: (a) the naive way, (b) `
 number of workers, and (c) an imports-only notebook (the templates' parameters and import cells) executed the
 same two ways, as the floor a fresh kernel costs. Prints the timings and the ratios naive / kompas run (target
 ≥ 4×) and kompas run / imports-only floor per notebook per worker (target ≤ 1.5×). With --full, also `kompas run
---all` (98 kommuner × 4 templates, target < 8 min).
+--all` (98 kommuner × 4 templates, target < 8 min) and the imports-only floor run the same way.
 Usage: .venv/bin/python benchmarks/bench_run.py [--kommuner 101 751 461 851] [--rounds 1] [--full]
 """
 
@@ -122,6 +122,9 @@ def main() -> None:
             seconds = kompas(None, None, tmp / "full")
             result["full_seconds"] = round(seconds, 1)
             result["full_per_notebook_per_worker"] = round(seconds * workers / (98 * len(TEMPLATES)), 3)
+            floor_seconds = kompas(floor, None, tmp / "full_floor")
+            result["full_floor_seconds"] = round(floor_seconds, 1)
+            result["full_over_floor"] = round(seconds / floor_seconds, 2)
     print()
     print(f"{notebooks} notebooks ({len(args.kommuner)} kommuner × {len(TEMPLATES)} templates), {workers} workers")
     for name in ("naive", "kompas", "naive_floor", "kompas_floor"):
@@ -136,7 +139,8 @@ def main() -> None:
         print(
             f"kompas run --all: {result['full_seconds']:.0f} s for {98 * len(TEMPLATES)} notebooks "
             f"(target < {TARGET_FULL_SECONDS} s), "
-            f"{result['full_per_notebook_per_worker']:.2f} s per notebook per worker"
+            f"{result['full_per_notebook_per_worker']:.2f} s per notebook per worker; the imports-only floor the "
+            f"same way: {result['full_floor_seconds']:.0f} s ({result['full_over_floor']:.2f}×)"
         )
     print(json.dumps(result, ensure_ascii=False))
 
