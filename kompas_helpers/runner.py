@@ -319,8 +319,12 @@ def _kernel_manager_class():
         """Makes quick clients and remembers them, so the driver can close them (nbclient leaves them open when
         it is handed a kernel manager)."""
 
-        def client(self, **kwargs):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
             self.client_factory = QuickClient
+            self.kompas_clients = []
+
+        def client(self, **kwargs):
             kc = super().client(**kwargs)
             self.kompas_clients.append(kc)
             return kc
@@ -357,7 +361,6 @@ class Driver:
 
     async def _start_kernel(self):
         km = self._manager_class(kernel_name=KERNEL_NAME)
-        km.kompas_clients = []
         km.kompas_log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the kernel; closed in _reap_kernels
         try:
             await km.start_kernel(
@@ -596,7 +599,7 @@ class RunOptions:
     kommuner: Sequence[str] | None = None  # None: all 98
     year: int | None = None  # None or 0: the latest year in the data
     templates: Sequence[str] | None = None  # None: the four standard templates
-    workers: int | None = None  # None: the number of cores
+    workers: int | None = None  # None: the number of cores; 1: in this process, no worker processes
     data: str | Path = ""  # dataset folder; "": the synthetic default
     out: str | Path | None = None  # None: outputs/
     timeout: float | None = None  # seconds per notebook; None: no limit
@@ -665,6 +668,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     """Run the templates for the kommuner; see the module docstring. Raises RunError before anything runs.
 
     Progress lines go to `progress` (the command line passes stderr) and the summary table to `summary` (stdout).
+    Worker processes are spawned: a script calling this must do so under `if __name__ == "__main__":`.
     """
     from kompas_helpers import bundle
 
