@@ -21,16 +21,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from kompas_helpers.browser import launch_chromium
+
 # (kommune code opened by the link, kommune switched to), a different pair per run.
 PAIRS = [("751", "Odense"), ("101", "Aalborg"), ("461", "Esbjerg"), ("851", "Vejle"), ("561", "Horsens")] * 4
 FIRST_FIGURE = "img.kompas-figure"
@@ -107,7 +99,7 @@ def main() -> int:
     try:
         wait_for_pool(servers["preheat"][2], 1)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             # One untimed visit each, so that both servers' first-request costs (template compilation) are paid.
             for _process, base, _log in servers.values():
                 one_run(browser, base, "147", "Aarhus")

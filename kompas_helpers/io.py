@@ -1,7 +1,7 @@
 """All file input and output of the project.
 
 Reading and validating input files (CSV, Excel, Parquet), saving and loading dataset folders, exporting a
-dataset in the input format, and small helpers for atomic writes that other modules use.
+dataset in the input format, and small helpers for atomic writes and file locks that other modules use.
 
 Every problem found in input files is collected and raised at once as a `DataError`, whose text is Danish and
 names the file, row, column, value and the rule that was broken.
@@ -52,6 +52,9 @@ _SUBJECTS = {
     "year": "årstallet",
 }
 _LEVEL_DA = {"afdeling": "afdeling", "organisation": "boligorganisation"}
+# Measures that count some of an afdeling's dwellings without being the numerator of a share (those are checked
+# against their denominator): they cannot exceed the afdeling's `dwellings` in the afdelinger table.
+PART_OF_DWELLINGS = ("dwellings_label_valid",)
 _CSV_BROKEN = "rækken kan ikke læses som CSV (anførselstegn eller linjeskift står forkert) – filen kan være beskadiget"
 _HINT_COMMANDS = (
     "kør `kompas data synthesize` for at lave det syntetiske datasæt, "
@@ -85,6 +88,11 @@ class Problem:
             where.append(f'kolonne "{self.column}"')
         text = self.rule if self.value is None else f'værdien "{_shorten(self.value)}" {self.rule}'
         return f"{', '.join(where)}: {text}"
+
+    @classmethod
+    def for_file(cls, file: str, rule: str, sheet: str | None = None) -> Problem:
+        """A problem with a whole file (or a whole sheet of it): no row, column or value."""
+        return cls(file, None, None, None, rule, sheet)
 
 
 def _shorten(text: str, limit: int = 60) -> str:
@@ -165,6 +173,38 @@ def atomic_write(path: Path | str) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def exclusive_lock(path: Path | str) -> Iterator[None]:
+    """Hold an exclusive lock (flock) on the lock file `path` for the block; wait while another process holds it.
+
+    The lock file is created when missing and removed when the block ends, so no file stays behind. A waiter that
+    got the lock on a file that was removed meanwhile sees that `path` no longer names that file and tries again.
+    """
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if os.path.samestat(os.fstat(fd), os.stat(path)):
+                    break
+            except FileNotFoundError:
+                pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        os.close(fd)  # releases the lock, after the file is gone
+
+
 def write_parquet_atomic(frame: pd.DataFrame, path: Path | str) -> None:
     """Write `frame` to a Parquet file atomically (temporary file in the same folder, then os.replace)."""
     with atomic_write(path) as tmp:
@@ -203,7 +243,7 @@ def _recover_folder(folder: Path) -> None:
 def _check_replaceable(folder: Path, keep: set[str] | None) -> None:
     """Refuse to replace a folder holding files that the new content would not replace (never lose user files)."""
     if folder.exists() and not folder.is_dir():
-        raise DataError([Problem(str(folder), None, None, None, "findes allerede og er en fil, ikke en mappe")])
+        raise DataError([Problem.for_file(str(folder), "findes allerede og er en fil, ikke en mappe")])
     if keep is None or not folder.is_dir():
         return
     foreign = sorted(
@@ -215,11 +255,8 @@ def _check_replaceable(folder: Path, keep: set[str] | None) -> None:
         listed = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
         raise DataError(
             [
-                Problem(
+                Problem.for_file(
                     str(folder),
-                    None,
-                    None,
-                    None,
                     f"mappen indeholder andre filer end dem, der skal skrives ({listed}) – mappen bliver erstattet "
                     "i sin helhed, så vælg en ny eller tom mappe; intet er ændret",
                 )
@@ -348,7 +385,7 @@ def _unreadable(path: Path, kind: str, detail: str = "") -> Problem:
     rule = f"filen kan ikke læses som {what} – den kan være beskadiget eller afskåret (ufuldstændig)"
     if detail:
         rule += f" ({detail})"
-    return Problem(path.name, None, None, None, rule)
+    return Problem.for_file(path.name, rule)
 
 
 def _discover(paths: Sequence[Path], problems: list[Problem]) -> _Inputs:
@@ -357,7 +394,7 @@ def _discover(paths: Sequence[Path], problems: list[Problem]) -> _Inputs:
     for given in paths:
         given = Path(given)
         if not given.exists():
-            problems.append(Problem(str(given), None, None, None, "filen eller mappen findes ikke"))
+            problems.append(Problem.for_file(str(given), "filen eller mappen findes ikke"))
             continue
         if given.is_dir():
             candidates = sorted(p for p in given.iterdir() if p.is_file())
@@ -401,23 +438,14 @@ def _discover(paths: Sequence[Path], problems: list[Problem]) -> _Inputs:
                     found.sources.setdefault(stem, []).append(_Source(stem, path, "xlsx", None))
                 elif explicit:
                     problems.append(
-                        Problem(
-                            name,
-                            None,
-                            None,
-                            None,
-                            f"projektmappen har intet ark, der hedder som en tabel ({table_names})",
-                        )
+                        Problem.for_file(name, f"projektmappen har intet ark, der hedder som en tabel ({table_names})")
                     )
                 else:
                     found.unrecognised.append(name)
             elif stem in model.INPUT_TABLES:
                 problems.append(
-                    Problem(
+                    Problem.for_file(
                         name,
-                        None,
-                        None,
-                        None,
                         f"filformatet {suffix or '(uden endelse)'} kan ikke læses – gem filen som .csv, .xlsx "
                         "eller .parquet",
                     )
@@ -425,11 +453,8 @@ def _discover(paths: Sequence[Path], problems: list[Problem]) -> _Inputs:
                 found.attempted.add(stem)
             elif explicit:
                 problems.append(
-                    Problem(
+                    Problem.for_file(
                         name,
-                        None,
-                        None,
-                        None,
                         f"filnavnet svarer ikke til en tabel – filen skal hedde {table_names} med endelsen "
                         ".csv, .xlsx eller .parquet",
                     )
@@ -500,7 +525,7 @@ def _read_csv(source: _Source, data: bytes, problems: list[Problem]) -> list[_Pi
     name = source.path.name
     text = _decode(data)
     if not text.strip():
-        problems.append(Problem(name, None, None, None, "filen er tom"))
+        problems.append(Problem.for_file(name, "filen er tom"))
         return []
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line)
@@ -515,7 +540,7 @@ def _read_csv(source: _Source, data: bytes, problems: list[Problem]) -> list[_Pi
         problems.append(Problem(name, reader.line_num or 1, None, None, _CSV_BROKEN))
         return []
     if not header:
-        problems.append(Problem(name, None, None, None, "filen er tom – den har hverken overskrift eller data"))
+        problems.append(Problem.for_file(name, "filen er tom – den har hverken overskrift eller data"))
         return []
     header_lines = reader.line_num
     n_fields = len(header)
@@ -528,7 +553,7 @@ def _read_csv(source: _Source, data: bytes, problems: list[Problem]) -> list[_Pi
         if not filled.all():
             frame, rows = frame[filled].reset_index(drop=True), rows[filled]
     if len(frame) == 0:
-        problems.append(Problem(name, None, None, None, "filen indeholder ingen rækker med data, kun overskriften"))
+        problems.append(Problem.for_file(name, "filen indeholder ingen rækker med data, kun overskriften"))
         return []
     decimal_comma = False if delimiter == "," else None  # semicolon or tab: decide from the numbers
     piece = _shape_piece(table, name, None, header, frame, rows, header_lines, decimal_comma, problems)
@@ -653,11 +678,11 @@ def _read_xlsx(source: _Source, problems: list[Problem], workbooks: _Workbooks) 
                         )
                 rows.append(number)
             if header is None:
-                problems.append(Problem(name, None, None, None, "arket er tomt", sheet))
+                problems.append(Problem.for_file(name, "arket er tomt", sheet))
                 continue
             if not rows:
                 problems.append(
-                    Problem(name, None, None, None, "arket indeholder ingen rækker med data, kun overskriften", sheet)
+                    Problem.for_file(name, "arket indeholder ingen rækker med data, kun overskriften", sheet)
                 )
                 continue
             frame = pd.DataFrame(
@@ -685,7 +710,7 @@ def _read_parquet(source: _Source, problems: list[Problem]) -> list[_Piece]:
         problems.append(_unreadable(source.path, "parquet", type(exc).__name__))
         return []
     if len(frame) == 0:
-        problems.append(Problem(name, None, None, None, "filen indeholder ingen rækker"))
+        problems.append(Problem.for_file(name, "filen indeholder ingen rækker"))
         return []
     header = [str(c) for c in frame.columns]
     frame = frame.reset_index(drop=True)
@@ -1187,8 +1212,50 @@ def _check_measures(located: _Located, afdelinger: _Located | None, organisation
             f"har decimaler – {_measure_label(str(typed['measure'].iloc[p]))} er et antal og skal være et helt tal"
         ),
     )
-    # Values that already broke a rule are left out of the share check (no follow-up errors).
-    _check_shares(located, afdelinger, codes, names, np.where(below | above | fractional, np.nan, values))
+    # Values that already broke a rule are left out of the share checks (no follow-up errors).
+    checked = np.where(below | above | fractional, np.nan, values)
+    _check_shares(located, afdelinger, codes, names, checked)
+    _check_part_of_dwellings(located, afdelinger, codes, names, checked)
+
+
+def _afdeling_column(afdelinger: _Located | None, column: str) -> pd.Series | None:
+    """The afdelinger column indexed by afdeling_id, when the table is complete enough to check against."""
+    if afdelinger is None or not afdelinger.complete or not {"afdeling_id", column} <= set(afdelinger.present):
+        return None
+    return afdelinger.typed.drop_duplicates("afdeling_id").set_index("afdeling_id")[column]
+
+
+def _check_part_of_dwellings(
+    located: _Located, afdelinger: _Located | None, codes: np.ndarray, names: list[str], values: np.ndarray
+) -> None:
+    """Measures in PART_OF_DWELLINGS must not exceed the afdeling's dwellings (any year: dwellings is static)."""
+    if "unit_id" not in located.present:
+        return
+    dwellings = _afdeling_column(afdelinger, "dwellings")
+    if dwellings is None:
+        return
+    code_of = {name: i for i, name in enumerate(names)}
+    for name in PART_OF_DWELLINGS:
+        if name not in code_of:
+            continue
+        positions = np.flatnonzero((codes == code_of[name]) & ~np.isnan(values))
+        limits = located.typed["unit_id"].iloc[positions].map(dwellings).to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            over = values[positions] > limits
+        if not over.any():
+            continue
+        mask = np.zeros(len(located.typed), dtype=bool)
+        mask[positions[over]] = True
+        limit_of = dict(zip(positions[over], limits[over], strict=True))
+
+        def rule(position: int, name=name, limit_of=limit_of) -> str:
+            return (
+                f"er større end afdelingens antal boliger ({_format_number(limit_of[position])} i kolonnen dwellings "
+                f"i tabellen afdelinger) – målingen {_measure_label(name)} kan ikke overstige antallet af boliger i "
+                "afdelingen"
+            )
+
+        located.emit(mask, "value", rule)
 
 
 def _check_shares(
@@ -1218,10 +1285,9 @@ def _check_shares(
             den = den.drop_duplicates(["year", "unit_id"])
             den_values = num.merge(den, on=["year", "unit_id"], how="left")["value"].to_numpy(dtype=float)
         elif denominator.source == "afdeling":
-            usable = afdelinger is not None and afdelinger.complete
-            if not usable or not {"afdeling_id", denominator.name} <= set(afdelinger.present):
+            lookup = _afdeling_column(afdelinger, denominator.name)
+            if lookup is None:
                 continue
-            lookup = afdelinger.typed.drop_duplicates("afdeling_id").set_index("afdeling_id")[denominator.name]
             den_values = num["unit_id"].map(lookup).to_numpy(dtype=float, na_value=np.nan)
         else:
             continue
@@ -1256,13 +1322,13 @@ def _read_source(
     try:
         data = source.path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(source.path.name, None, None, None, f"filen kan ikke åbnes ({exc.strerror})"))
+        problems.append(Problem.for_file(source.path.name, f"filen kan ikke åbnes ({exc.strerror})"))
         return []
     hashes[source.path.name] = hashlib.sha256(data).hexdigest()
     if source.kind == "csv":
         return _read_csv(source, data, problems)
     if not data:
-        problems.append(Problem(source.path.name, None, None, None, "filen er tom"))
+        problems.append(Problem.for_file(source.path.name, "filen er tom"))
         return []
     if source.kind == "xlsx":
         return _read_xlsx(source, problems, workbooks)
@@ -1278,9 +1344,7 @@ def _read_provenance(found: _Inputs, problems: list[Problem]) -> dict | None:
                 raise ValueError("not an object")
             provenances.append(content)
         except (OSError, ValueError) as exc:
-            problems.append(
-                Problem(path.name, None, None, None, f"filen kan ikke læses som JSON-objekt ({type(exc).__name__})")
-            )
+            problems.append(Problem.for_file(path.name, f"filen kan ikke læses som JSON-objekt ({type(exc).__name__})"))
     if not provenances:
         return None
     provenance = dict(provenances[0])
@@ -1324,11 +1388,8 @@ def _read_tables(
                 unrecognised = ", ".join(found.unrecognised)
                 extra = f" Filer, der ikke blev genkendt: {unrecognised}." if unrecognised else ""
                 problems.append(
-                    Problem(
+                    Problem.for_file(
                         name,
-                        None,
-                        None,
-                        None,
                         f"tabellen {name} mangler – der skal være en fil med navnet {name}.csv, {name}.xlsx eller "
                         f'{name}.parquet, eller et ark med navnet "{name}" i en .xlsx-projektmappe.{extra}',
                     )
@@ -1336,11 +1397,8 @@ def _read_tables(
             continue
         for duplicate in sources[1:]:
             problems.append(
-                Problem(
+                Problem.for_file(
                     duplicate.path.name,
-                    None,
-                    None,
-                    None,
                     f"tabellen {name} findes også i {sources[0].path} – der må kun være én fil pr. tabel",
                 )
             )
@@ -1406,7 +1464,7 @@ def save_dataset(dataset: model.Dataset, folder: Path | str) -> None:
 
 
 def _missing_data_problem(folder: Path, what: str) -> DataError:
-    return DataError([Problem(str(folder), None, None, None, f"{what} – {_HINT_COMMANDS.format(folder=folder)}")])
+    return DataError([Problem.for_file(str(folder), f"{what} – {_HINT_COMMANDS.format(folder=folder)}")])
 
 
 def load_dataset(folder: Path | str) -> model.Dataset:
@@ -1426,11 +1484,8 @@ def load_dataset(folder: Path | str) -> model.Dataset:
         except Exception as exc:  # a broken or foreign file can fail in many ways
             raise DataError(
                 [
-                    Problem(
+                    Problem.for_file(
                         path.name,
-                        None,
-                        None,
-                        None,
                         f"filen kan ikke læses som datasættets tabel {name} ({type(exc).__name__}) – "
                         + _HINT_COMMANDS.format(folder=folder),
                     )
@@ -1441,12 +1496,8 @@ def load_dataset(folder: Path | str) -> model.Dataset:
     except ValueError as exc:
         raise DataError(
             [
-                Problem(
-                    PROVENANCE_FILE,
-                    None,
-                    None,
-                    None,
-                    "filen kan ikke læses som JSON – " + _HINT_COMMANDS.format(folder=folder),
+                Problem.for_file(
+                    PROVENANCE_FILE, "filen kan ikke læses som JSON – " + _HINT_COMMANDS.format(folder=folder)
                 )
             ]
         ) from exc
@@ -1620,7 +1671,8 @@ def measure_catalogue() -> pd.DataFrame:
 
 
 def share_rules() -> pd.DataFrame:
-    """The numerator <= denominator rules that read_input checks (indicators in % with a measures numerator)."""
+    """The "must not exceed" rules that read_input checks: numerator <= denominator for indicators in % with a
+    measures numerator, and the supporting counts in PART_OF_DWELLINGS <= the afdeling's dwellings."""
     rows = [
         {
             "indicator": i.code,
@@ -1632,6 +1684,17 @@ def share_rules() -> pd.DataFrame:
         for i in registry.INDICATORS.values()
         if i.unit == "%" and registry.MEASURES[i.numerator].source == "measures"
     ]
+    for name in PART_OF_DWELLINGS:
+        user = next(i for i in registry.INDICATORS.values() if any(s.measure == name for s in i.supporting))
+        rows.append(
+            {
+                "indicator": user.code,
+                "name_da": f"{user.name_da} (støttetal)",
+                "numerator": name,
+                "denominator": "dwellings",
+                "denominator_table": "afdelinger",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -1673,4 +1736,7 @@ def measure_catalogue_markdown() -> str:
             for r in share_rules().itertuples(index=False)
         ),
     )
-    return catalogue + "\n\nShares cannot exceed 100 %. For the same unit and year:\n\n" + shares
+    intro = (
+        "Shares cannot exceed 100 %, and a supporting count cannot exceed what it counts. For the same unit and year:"
+    )
+    return f"{catalogue}\n\n{intro}\n\n{shares}"

@@ -36,6 +36,7 @@ KERNEL_START_TIMEOUT = 60  # seconds
 EXCEL_FILE = "nøgletal.xlsx"
 EXCEL_JOB = "nøgletal"
 MANIFEST_FILE = "manifest.json"
+MANIFEST_LOCK = ".manifest.lock"  # held while a run merges itself into the manifest; removed afterwards
 INDEX_FILE = "index.html"
 FAILED_SUFFIX = ".fejl.ipynb"  # the executed notebook of a failed run, kept beside the earlier good outputs
 MANIFEST_SCHEMA = 1
@@ -852,11 +853,28 @@ def _previous_manifest(path: Path) -> dict:
 def _write_manifest_and_index(
     out_dir: Path, year: int, jobs: list[Job], results: list[JobResult], run_info: dict, meta: dict
 ) -> dict:
-    """Merge this run into the year's manifest (kommuner not in this run keep their entries) and rewrite the
-    manifest and the index, each atomically."""
-    from kompas_helpers import htmlreport
+    """Merge this run into the year's manifest (kommuner and outputs not in this run keep their entries) and
+    rewrite the manifest and the index, each atomically.
 
-    previous = _previous_manifest(out_dir / MANIFEST_FILE)
+    Runs for the same year may end at the same time: reading, merging and writing happen under an exclusive lock,
+    so each run merges into what the other wrote and no entries are lost.
+    """
+    from kompas_helpers import htmlreport, io
+
+    with io.exclusive_lock(out_dir / MANIFEST_LOCK):
+        manifest = merge_manifest(_previous_manifest(out_dir / MANIFEST_FILE), year, jobs, results, run_info, meta)
+        page = htmlreport.index_html(manifest, present=lambda folder, file: (out_dir / folder / file).is_file())
+        write_together(
+            {out_dir / MANIFEST_FILE: json.dumps(manifest, ensure_ascii=False, indent=2), out_dir / INDEX_FILE: page}
+        )
+    return manifest
+
+
+def merge_manifest(
+    previous: dict, year: int, jobs: list[Job], results: list[JobResult], run_info: dict, meta: dict
+) -> dict:
+    """The manifest after this run: `previous` (the manifest on disk, or {}) with this run's per-notebook entries
+    merged into its reports; `run` and `notebooks` describe this run."""
     reports: dict = previous.get("reports", {})
     for job, result in zip(jobs, results, strict=True):
         entry = reports.setdefault(
@@ -877,7 +895,7 @@ def _write_manifest_and_index(
             "last_ok_data_hash": job.data_hash if result.status == OK else before.get("last_ok_data_hash"),
         }
         entry["outputs"][job.name] = now
-    manifest = {
+    return {
         "schema": MANIFEST_SCHEMA,
         "year": year,
         "package_version": kompas_helpers.__version__,
@@ -888,11 +906,6 @@ def _write_manifest_and_index(
         "notebooks": [asdict(r) | {"kommune_name": j.kommune.name} for j, r in zip(jobs, results, strict=True)],
         "reports": dict(sorted(reports.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0)),
     }
-    page = htmlreport.index_html(manifest, present=lambda folder, file: (out_dir / folder / file).is_file())
-    write_together(
-        {out_dir / MANIFEST_FILE: json.dumps(manifest, ensure_ascii=False, indent=2), out_dir / INDEX_FILE: page}
-    )
-    return manifest
 
 
 def _expected_files(job: Job) -> list[str]:

@@ -17,16 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from kompas_helpers.browser import launch_chromium
+
 # Short culling, so that kernels of closed pages disappear within the test; longer than the slowest page takes to
 # connect to its kernel under load (a kernel nobody has connected to yet is idle and would be culled).
 CULL_IDLE_TIMEOUT = 30
@@ -117,7 +109,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

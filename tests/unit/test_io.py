@@ -164,25 +164,6 @@ def test_xlsx_measures_split_over_several_sheets(tmp_path, monkeypatch):
     assert_same_dataset(io.read_input([tmp_path / "x"]), dataset)
 
 
-def test_xlsx_problem_names_sheet_and_excel_row(tmp_path):
-    import openpyxl
-
-    frames = tiny_frames()
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for name, table in model.INPUT_TABLES.items():
-        sheet = workbook.create_sheet(name)
-        for row in text_cells(table, frames[name]):
-            sheet.append(row)
-    workbook["afdelinger"]["F4"] = -12  # floor_area_m2 of the third afdeling, Excel row 4
-    workbook.save(tmp_path / "input.xlsx")
-    error = read_error([tmp_path / "input.xlsx"])
-    assert messages(error) == [
-        'input.xlsx, ark "afdelinger", række 4, kolonne "floor_area_m2": værdien "-12" er negativ – arealet skal '
-        "være større end 0"
-    ]
-
-
 def test_xlsx_text_that_looks_like_a_formula_stays_text(tmp_path):
     frames = tiny_frames()
     frames["organisations"].loc[0, "organisation_name"] = "=1+1 Boligselskab"
@@ -247,19 +228,6 @@ def test_lenient_but_exact_text_handling(tmp_path):
     lines.append(";" * 12)
     path.write_bytes("\r\n".join(lines).encode("utf-8-sig"))
     assert_same_dataset(io.read_input([folder]), tiny_dataset(), provenance=False)
-
-
-def test_value_spanning_lines_keeps_line_numbers(tmp_path):
-    frames = tiny_frames()
-    frames["organisations"].loc[0, "organisation_name"] = "To\nlinjer"
-    frames["organisations"].loc[2, "hjemsted_kommune_code"] = "9999"
-    folder = semicolon_folder(tmp_path, frames)
-    error = read_error([folder])
-    # organisation 3 starts on line 5: header, org 1 (two lines), org 2
-    assert messages(error) == [
-        'organisations.csv, række 5, kolonne "hjemsted_kommune_code": værdien "9999" er ikke en kendt kommunekode – '
-        "brug en af de 98 kommuners koder fra Danmarks Statistik, fx 101 for København (se data/reference/kommuner.csv)"
-    ]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -425,6 +393,30 @@ def case_broken_quotes(tmp_path):
     return folder, ["organisations.csv, række"]
 
 
+def case_duplicate_measure_key_names_both_rows(tmp_path):
+    frames = tiny_frames()
+    _set_cell(frames, "measures", 5, "measure", frames["measures"].loc[4, "measure"])
+    _set_cell(frames, "measures", 5, "unit_id", frames["measures"].loc[4, "unit_id"])
+    return semicolon_folder(tmp_path, frames), [
+        'measures.csv, række 7, kolonne "year, unit_id, measure": værdien "2023 / 0101-002 / heat_kwh" findes '
+        "allerede i række 6"
+    ]
+
+
+def case_valid_labels_above_dwellings(tmp_path):
+    frames = tiny_frames()  # afdeling 0101-001 has 84 dwellings: 84 valid labels are fine, 85 are not
+    valid = [(year, "0101-001", "dwellings_label_valid", homes) for year, homes in ((2023, 84.0), (2024, 85.0))]
+    m = frames["measures"] = pd.concat(
+        [frames["measures"], pd.DataFrame(valid, columns=["year", "unit_id", "measure", "value"])], ignore_index=True
+    )
+    line = csv_line_of(m, (m["year"] == 2024) & (m["measure"] == "dwellings_label_valid"))
+    return semicolon_folder(tmp_path, frames), [
+        f'measures.csv, række {line}, kolonne "value": værdien "85" er større end afdelingens antal boliger (84 i '
+        'kolonnen dwellings i tabellen afdelinger) – målingen "dwellings_label_valid" (Boliger med gyldigt '
+        "energimærke) kan ikke overstige antallet af boliger i afdelingen"
+    ]
+
+
 BAD_CASES = {
     name.removeprefix("case_"): fn for name, fn in list(globals().items()) if name.startswith("case_") and callable(fn)
 }
@@ -453,6 +445,63 @@ def test_cli_reports_bad_input_and_leaves_import_target_untouched(tmp_path, case
     assert cli.main(["data", "import", str(folder), "--to", str(saved_target)]) == 2
     assert expected[0] in capsys.readouterr().err
     assert snapshot(saved_target) == before
+
+
+def _xlsx_with_negative_area(tmp_path: Path) -> Path:
+    import openpyxl
+
+    frames = tiny_frames()
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, table in model.INPUT_TABLES.items():
+        sheet = workbook.create_sheet(name)
+        for row in text_cells(table, frames[name]):
+            sheet.append(row)
+    workbook["afdelinger"]["F4"] = -12  # floor_area_m2 of the third afdeling, Excel row 4
+    workbook.save(tmp_path / "input.xlsx")
+    return tmp_path / "input.xlsx"
+
+
+def _value_spanning_lines(tmp_path: Path) -> Path:
+    frames = tiny_frames()
+    frames["organisations"].loc[0, "organisation_name"] = "To\nlinjer"
+    frames["organisations"].loc[2, "hjemsted_kommune_code"] = "9999"
+    return semicolon_folder(tmp_path, frames)
+
+
+def _measure_from_another_table(tmp_path: Path) -> Path:
+    frames = tiny_frames()
+    _set_cell(frames, "measures", 0, "measure", "dwellings")
+    return semicolon_folder(tmp_path, frames)
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        pytest.param(
+            _xlsx_with_negative_area,
+            'input.xlsx, ark "afdelinger", række 4, kolonne "floor_area_m2": værdien "-12" er negativ – arealet skal '
+            "være større end 0",
+            id="xlsx-names-sheet-and-excel-row",
+        ),
+        pytest.param(
+            _value_spanning_lines,
+            # organisation 3 starts on line 5: header, org 1 (two lines), org 2
+            'organisations.csv, række 5, kolonne "hjemsted_kommune_code": værdien "9999" er ikke en kendt kommunekode '
+            "– brug en af de 98 kommuners koder fra Danmarks Statistik, fx 101 for København (se "
+            "data/reference/kommuner.csv)",
+            id="value-spanning-lines-keeps-line-numbers",
+        ),
+        pytest.param(
+            _measure_from_another_table,
+            'measures.csv, række 2, kolonne "measure": værdien "dwellings" hører ikke til i measures – den står som '
+            "kolonnen dwellings i tabellen afdelinger",
+            id="measure-from-another-table",
+        ),
+    ],
+)
+def test_single_problem_is_reported_exactly(tmp_path, build, expected):
+    assert messages(read_error([build(tmp_path)])) == [expected]
 
 
 def test_many_problems_in_several_files_are_reported_at_once(tmp_path):
@@ -523,28 +572,6 @@ def test_same_table_twice_is_an_error(tmp_path):
     assert any(m.startswith("measures.parquet: tabellen measures findes også i") for m in found)
 
 
-def test_measure_from_another_table_is_rejected(tmp_path):
-    frames = tiny_frames()
-    _set_cell(frames, "measures", 0, "measure", "dwellings")
-    found = messages(read_error([semicolon_folder(tmp_path, frames)]))
-    assert found == [
-        'measures.csv, række 2, kolonne "measure": værdien "dwellings" hører ikke til i measures – den står som '
-        "kolonnen dwellings i tabellen afdelinger"
-    ]
-
-
-def test_duplicate_measure_key_names_both_rows(tmp_path):
-    frames = tiny_frames()
-    _set_cell(frames, "measures", 5, "measure", frames["measures"].loc[4, "measure"])
-    _set_cell(frames, "measures", 5, "unit_id", frames["measures"].loc[4, "unit_id"])
-    found = messages(read_error([semicolon_folder(tmp_path, frames)]))
-    assert any(
-        m.startswith('measures.csv, række 7, kolonne "year, unit_id, measure": værdien "2023 / 0101-002 / heat_kwh" '
-                     "findes allerede i række 6")
-        for m in found
-    ), found  # fmt: skip
-
-
 def test_more_than_200_problems_are_capped_in_the_text(tmp_path):
     frames = tiny_frames()
     one_year = frames["measures"][frames["measures"]["year"] == 2023]
@@ -557,6 +584,14 @@ def test_more_than_200_problems_are_capped_in_the_text(tmp_path):
     assert lines[0] == f"Data kan ikke indlæses: {len(many)} fejl i 1 fil"
     assert len(lines) == 1 + 200 + 1
     assert lines[-1] == f"  … og {len(many) - 200} fejl mere (de første 200 er vist)."
+
+
+def test_file_level_problem_has_no_row_column_or_value():
+    problem = io.Problem.for_file("measures.csv", "filen er tom")
+    assert problem == io.Problem("measures.csv", None, None, None, "filen er tom")
+    assert problem.message() == "measures.csv: filen er tom"
+    on_sheet = io.Problem.for_file("data.xlsx", "arket er tomt", "measures")
+    assert on_sheet.message() == 'data.xlsx, ark "measures": arket er tomt'
 
 
 def test_data_error_survives_pickling():
@@ -586,10 +621,7 @@ def _other_dataset() -> model.Dataset:
     return dataset
 
 
-def test_failed_save_leaves_previous_folder_intact(tmp_path, monkeypatch):
-    target = tmp_path / "data"
-    io.save_dataset(tiny_dataset(), target)
-    before = snapshot(target)
+def _disk_full_at_third_parquet(monkeypatch) -> None:
     calls = {"n": 0}
     original = pd.DataFrame.to_parquet
 
@@ -600,16 +632,9 @@ def test_failed_save_leaves_previous_folder_intact(tmp_path, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
-    with pytest.raises(OSError, match="disken er fuld"):
-        io.save_dataset(_other_dataset(), target)
-    assert snapshot(target) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no temp folder left
 
 
-def test_failed_swap_restores_previous_folder(tmp_path, monkeypatch):
-    target = tmp_path / "data"
-    io.save_dataset(tiny_dataset(), target)
-    before = snapshot(target)
+def _swap_fails(monkeypatch) -> None:
     real_rename = os.rename
 
     def rename(src, dst):
@@ -618,10 +643,36 @@ def test_failed_swap_restores_previous_folder(tmp_path, monkeypatch):
         return real_rename(src, dst)
 
     monkeypatch.setattr(io.os, "rename", rename)
-    with pytest.raises(OSError, match="afbrudt"):
-        io.save_dataset(_other_dataset(), target)
+
+
+def _provenance_fails(monkeypatch) -> None:
+    def failing(*args, **kwargs):
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(io, "_write_provenance", failing)
+
+
+def _export_csv(dataset: model.Dataset, folder: Path) -> None:
+    io.export_dataset(dataset, folder, "csv")
+
+
+@pytest.mark.parametrize(
+    ("write", "breaks", "raised", "match"),
+    [
+        pytest.param(io.save_dataset, _disk_full_at_third_parquet, OSError, "disken er fuld", id="save-disk-full"),
+        pytest.param(io.save_dataset, _swap_fails, OSError, "afbrudt", id="save-swap-fails"),
+        pytest.param(_export_csv, _provenance_fails, RuntimeError, "stop", id="export-fails"),
+    ],
+)
+def test_failed_write_leaves_previous_folder_intact(tmp_path, monkeypatch, write, breaks, raised, match):
+    target = tmp_path / "data"
+    write(tiny_dataset(), target)
+    before = snapshot(target)
+    breaks(monkeypatch)
+    with pytest.raises(raised, match=match):
+        write(_other_dataset(), target)
     assert snapshot(target) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no temp folder left
 
 
 def test_killed_between_renames_is_recovered_on_load(tmp_path):
@@ -630,21 +681,6 @@ def test_killed_between_renames_is_recovered_on_load(tmp_path):
     os.rename(target, tmp_path / ".data.old-abc123")  # as if killed right after moving the old folder aside
     assert_same_dataset(io.load_dataset(target), tiny_dataset())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
-
-
-def test_failed_export_leaves_previous_export_intact(tmp_path, monkeypatch):
-    target = tmp_path / "export"
-    io.export_dataset(tiny_dataset(), target, "csv")
-    before = snapshot(target)
-
-    def failing(*args, **kwargs):
-        raise RuntimeError("stop")
-
-    monkeypatch.setattr(io, "_write_provenance", failing)
-    with pytest.raises(RuntimeError):
-        io.export_dataset(_other_dataset(), target, "csv")
-    assert snapshot(target) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
 
 
 def test_save_replaces_previous_dataset(tmp_path):
@@ -699,6 +735,39 @@ def test_atomic_write_and_write_parquet_atomic(tmp_path):
     io.write_parquet_atomic(frame, tmp_path / "t.parquet")
     assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
     assert oct((tmp_path / "t.parquet").stat().st_mode & 0o777) != oct(0o600)
+
+
+def test_exclusive_lock_waits_for_the_holder_and_leaves_no_file(tmp_path):
+    import threading
+    import time
+
+    lock = tmp_path / ".manifest.lock"
+    held = threading.Event()
+    order = []
+
+    def holder():
+        with io.exclusive_lock(lock):
+            held.set()
+            time.sleep(0.5)
+            order.append("holder done")
+
+    def waiter():
+        held.wait()
+        with io.exclusive_lock(lock):  # opens the holder's lock file, which is gone when it gets the lock: retries
+            order.append("waiter in")
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert order == ["holder done", "waiter in"]
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError), io.exclusive_lock(lock):
+        raise ValueError("fejl med låsen holdt")
+    assert list(tmp_path.iterdir()) == []
+    with io.exclusive_lock(lock):  # released after the error
+        assert lock.exists()
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from kompas_helpers import model, registry, synthesize
+from kompas_helpers import io, model, registry, synthesize
 
 SMALL = 0.05
 YEARS = list(range(2021, 2026))
@@ -96,7 +96,17 @@ def test_foreign_keys_hold(full: model.Dataset) -> None:
     assert set(full.kommune_context["kommune_code"]) == codes
 
 
-# --- sector shape ------------------------------------------------------------------------------------------------
+def test_default_dataset_passes_input_validation(full: model.Dataset, tmp_path) -> None:
+    """Every rule of `kompas data validate` holds, e.g. valid energy labels never exceed the afdeling's dwellings."""
+    io.export_dataset(full, tmp_path / "export", "parquet")
+    back = io.read_input([tmp_path / "export"])
+    assert len(back.measures) == len(full.measures)
+    for name in io.PART_OF_DWELLINGS:  # the rule is exercised, not vacuous
+        counted = full.measures[full.measures["measure"] == name].merge(
+            full.afdelinger[["afdeling_id", "dwellings"]], left_on="unit_id", right_on="afdeling_id"
+        )
+        assert counted["value"].notna().sum() > 0, name
+        assert not (counted["value"] > counted["dwellings"]).any(), name
 
 
 def test_sector_totals_at_scale_1(full: model.Dataset) -> None:
