@@ -33,73 +33,131 @@ RELATIONS = (
 )
 
 
-def per_indicator(table: pd.DataFrame, attribute: str) -> np.ndarray:
+def per_indicator(table: pd.DataFrame, attribute: str, dtype=object) -> np.ndarray:
     """A registry attribute for every row, looked up per category (the indicator column is categorical)."""
     indicator = table["indicator"]
     if isinstance(indicator.dtype, pd.CategoricalDtype):
-        values = np.array([getattr(registry.INDICATORS[c], attribute) for c in indicator.cat.categories], dtype=object)
+        values = np.array([getattr(registry.INDICATORS[c], attribute) for c in indicator.cat.categories], dtype=dtype)
         return values[indicator.cat.codes.to_numpy()]
-    return indicator.map({c: getattr(i, attribute) for c, i in registry.INDICATORS.items()}).to_numpy(dtype=object)
+    return indicator.map({c: getattr(i, attribute) for c, i in registry.INDICATORS.items()}).to_numpy(dtype=dtype)
 
 
-def primary(table: pd.DataFrame) -> np.ndarray:
-    """Rows whose figure is about too few persons (or, for register data, too few residents)."""
-    disc = per_indicator(table, "disclosure")
-    reported = (table["status"] == "reported").to_numpy()
-    persons = table["persons"].to_numpy(dtype=float)
-    small = np.nan_to_num(persons, nan=0.0) < registry.MIN_PERSONS
-    register = disc == "register"
-    mask = (register | (disc == "persons")) & small
-    den_small = np.nan_to_num(table["denominator"].to_numpy(dtype=float), nan=0.0) < registry.MIN_REGISTER_DENOMINATOR
-    afd_small = (table["level"] == "afdeling").to_numpy() & (
-        np.nan_to_num(table["residents"].to_numpy(dtype=float), nan=0.0) < registry.MIN_REGISTER_RESIDENTS
+def indicator_flag(table: pd.DataFrame, attribute: str, *allowed: object) -> np.ndarray:
+    """Rows whose indicator's registry attribute is one of `allowed` (a boolean per category, then per row)."""
+    indicator = table["indicator"]
+    if isinstance(indicator.dtype, pd.CategoricalDtype):
+        flags = np.array([getattr(registry.INDICATORS[c], attribute) in allowed for c in indicator.cat.categories])
+        codes = indicator.cat.codes.to_numpy()
+        return np.where(codes >= 0, flags[codes], False)
+    return indicator.map({c: getattr(i, attribute) in allowed for c, i in registry.INDICATORS.items()}).to_numpy(
+        dtype=bool, na_value=False
     )
-    mask |= register & (den_small | afd_small)
+
+
+def primary(table: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """Rows whose figure is about too few persons (or, for register data, too few residents).
+
+    With `rows`, only those rows are judged (the rest are not under a discretion rule) and a mask over them is
+    returned.
+    """
+    rows = np.arange(len(table)) if rows is None else rows
+
+    def column(name: str) -> np.ndarray:
+        return table[name].to_numpy()[rows]
+
+    indicator = table["indicator"].iloc[rows] if len(rows) != len(table) else table["indicator"]
+    frame = pd.DataFrame({"indicator": indicator})
+    register = indicator_flag(frame, "disclosure", "register")
+    under_rule = register | indicator_flag(frame, "disclosure", "persons")
+    reported = is_value(table["status"], "reported")[rows]
+    small = np.nan_to_num(column("persons").astype(float), nan=0.0) < registry.MIN_PERSONS
+    den = np.nan_to_num(column("denominator").astype(float), nan=0.0)
+    afd_small = is_value(table["level"], "afdeling")[rows] & (
+        np.nan_to_num(column("residents").astype(float), nan=0.0) < registry.MIN_REGISTER_RESIDENTS
+    )
+    mask = under_rule & small
+    mask |= register & ((den < registry.MIN_REGISTER_DENOMINATOR) | afd_small)
     return mask & reported
 
 
-def _codes(series: pd.Series) -> np.ndarray:
-    """Integer codes of a column (categorical codes, or factorised values), -1 for missing."""
+def is_value(series: pd.Series, value: object) -> np.ndarray:
+    """Rows equal to `value`, compared on category codes where the column is categorical (no strings per row)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(dtype="int64")
-    return pd.factorize(series)[0].astype("int64")
+        categories = list(series.cat.categories)
+        code = categories.index(value) if value in categories else -2
+        return series.cat.codes.to_numpy() == code
+    return (series == value).to_numpy(dtype=bool, na_value=False)
+
+
+def _codes(series: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
+    """Integer codes of a column (categorical codes, or factorised values), -1 for missing; only `rows` if given."""
+    categorical = isinstance(series.dtype, pd.CategoricalDtype)
+    codes = series.cat.codes.to_numpy() if categorical else pd.factorize(series)[0]
+    return (codes if rows is None else codes[rows]).astype("int64")
 
 
 def row_keys(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """One int64 per row identifying its combination of `cols`."""
     key = np.zeros(len(table), dtype="int64")
     for col in cols:
-        codes = _codes(table[col]) + 1
-        key = key * (int(codes.max(initial=0)) + 1) + codes
+        series = table[col]
+        # Categorical codes stay in their small integer type: the only full-size array made here is the key.
+        codes = series.cat.codes.to_numpy() if isinstance(series.dtype, pd.CategoricalDtype) else _codes(series)
+        key *= int(codes.max(initial=-1)) + 2
+        key += codes
+        key += 1
     return key
 
 
-def _links(table: pd.DataFrame, rel: Relation) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions of each contributing part and of its total."""
-    base = (per_indicator(table, "level") == rel.indicator_level) & (per_indicator(table, "disclosure") != "none")
-    level = table["level"]
-    contributing = table["status"].isin(["reported", "suppressed"]).to_numpy()
-    part_rows = np.flatnonzero(base & (level == rel.part).to_numpy() & contributing)
-    total_rows = np.flatnonzero(base & (level == rel.total).to_numpy())
-    if len(part_rows) == 0 or len(total_rows) == 0:
-        return np.array([], int), np.array([], int)
-    keys = row_keys(table, ["indicator", "year", *rel.keys])
-    found = pd.Index(keys[total_rows]).get_indexer(keys[part_rows])
-    ok = found >= 0
-    return part_rows[ok], total_rows[found[ok]]
+class _Rows:
+    """The rows under a discretion rule, with the few columns the relations need as integer arrays.
+
+    Secondary suppression only concerns person-based indicators, so everything below works on those rows alone.
+    """
+
+    def __init__(self, table: pd.DataFrame):
+        rows = self.rows = np.flatnonzero(~indicator_flag(table, "disclosure", "none"))
+        self.codes = {col: _codes(table[col], rows) for col in ("indicator", "year", "kommune_code",
+                                                                "organisation_id", "region", "unit_id")}  # fmt: skip
+        self.indicator_level = {lvl: indicator_flag(table, "level", lvl)[rows] for lvl in ("afdeling", "organisation")}
+        self.level = {lvl: is_value(table["level"], lvl)[rows] for lvl in {r.part for r in RELATIONS} | {
+            r.total for r in RELATIONS}}  # fmt: skip
+        self.published = is_value(table["status"], "reported")[rows]
+        self.contributing = self.published | is_value(table["status"], "suppressed")[rows]
+        self.size = np.nan_to_num(table["denominator"].to_numpy(dtype=float)[rows], nan=np.inf)
+
+    def key(self, cols: list[str], at: np.ndarray) -> np.ndarray:
+        """One int64 per row in `at` identifying its combination of `cols` (comparable across calls)."""
+        key = np.zeros(len(at), dtype="int64")
+        for col in cols:
+            codes = self.codes[col]
+            key = key * (int(codes.max(initial=0)) + 2) + codes[at] + 1
+        return key
+
+    def links(self, rel: Relation) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (within these rows) of each contributing part and of its total."""
+        base = self.indicator_level[rel.indicator_level]
+        part_rows = np.flatnonzero(base & self.level[rel.part] & self.contributing)
+        total_rows = np.flatnonzero(base & self.level[rel.total])
+        if len(part_rows) == 0 or len(total_rows) == 0:
+            return np.array([], int), np.array([], int)
+        cols = ["indicator", "year", *rel.keys]
+        found = pd.Index(self.key(cols, total_rows)).get_indexer(self.key(cols, part_rows))
+        ok = found >= 0
+        return part_rows[ok], total_rows[found[ok]]
 
 
-def secondary(table: pd.DataFrame, suppressed: np.ndarray) -> np.ndarray:
-    """Extend the suppression until no suppressed figure follows from a total and its published parts."""
+def secondary(rows: _Rows, suppressed: np.ndarray) -> np.ndarray:
+    """Extend the suppression until no suppressed figure follows from a total and its published parts.
+
+    `suppressed` and the result are masks over `rows`.
+    """
     supp = suppressed.copy()
-    size = np.nan_to_num(table["denominator"].to_numpy(dtype=float), nan=np.inf)
-    published_total = (table["status"] == "reported").to_numpy()
     # Ties between equally small siblings are broken by unit, not by row order, so input order cannot matter.
-    identity = np.empty(len(table), dtype="int64")
-    identity[row_keys(table, ["unit_id", "kommune_code"]).argsort(kind="stable")] = np.arange(len(table))
+    identity = rows.key(["unit_id", "kommune_code"], np.arange(len(rows.rows)))
     links = []
     for rel in RELATIONS:
-        part, total = _links(table, rel)
+        part, total = rows.links(rel)
         if len(part):
             tot_ids, inv = np.unique(total, return_inverse=True)
             links.append((part, tot_ids, inv, np.bincount(inv, minlength=len(tot_ids))))
@@ -111,7 +169,7 @@ def secondary(table: pd.DataFrame, suppressed: np.ndarray) -> np.ndarray:
             n_supp = np.bincount(inv, weights=part_supp, minlength=len(tot_ids))
             n_pub = count - n_supp
             tot_supp = supp[tot_ids]
-            tot_pub = published_total[tot_ids] & ~tot_supp
+            tot_pub = rows.published[tot_ids] & ~tot_supp
             # A published total with one suppressed part: with no published sibling the total is that part.
             hide_total = tot_pub & (n_supp == 1) & (n_pub == 0)
             # ...otherwise hide the smallest sibling; a hidden total whose parts are all visible is their sum.
@@ -121,21 +179,19 @@ def secondary(table: pd.DataFrame, suppressed: np.ndarray) -> np.ndarray:
                 changed = True
             if need_part.any():
                 cand = np.flatnonzero(~part_supp & need_part[inv])
-                order = np.lexsort((identity[part[cand]], size[part[cand]], inv[cand]))
+                order = np.lexsort((identity[part[cand]], rows.size[part[cand]], inv[cand]))
                 first = np.r_[True, inv[cand][order][1:] != inv[cand][order][:-1]]
                 supp[part[cand][order][first]] = True
                 changed = True
     return supp
 
 
-def apply(table: pd.DataFrame) -> pd.DataFrame:
-    """Mark small figures and their complements as suppressed and blank their values."""
-    first = primary(table)
-    supp = secondary(table, first)
-    table["n_persons"] = table["persons"].where(~supp)
-    table.loc[supp, ["value", "numerator", "denominator"]] = np.nan
-    table.loc[supp, "status"] = "suppressed"
-    return table
+def suppressed(table: pd.DataFrame) -> np.ndarray:
+    """Rows to suppress: small figures and, through every relation, the complements that would reveal them."""
+    rows = _Rows(table)
+    supp = np.zeros(len(table), dtype=bool)
+    supp[rows.rows] = secondary(rows, primary(table, rows.rows))
+    return supp
 
 
 def violations(table: pd.DataFrame) -> list[str]:
@@ -144,8 +200,9 @@ def violations(table: pd.DataFrame) -> list[str]:
     pub = table["status"] == "reported"
     disc = table["indicator"].map({c: i.disclosure for c, i in registry.INDICATORS.items()})
     sup = (table["status"] == "suppressed").to_numpy()
+    rows = _Rows(table)
     for rel in RELATIONS:
-        part, total = _links(table, rel)
+        part, total = (rows.rows[i] for i in rows.links(rel))
         if len(part) == 0:
             continue
         frame = pd.DataFrame({"total": total, "supp": sup[part]})

@@ -183,3 +183,40 @@ def test_every_kommune_has_a_row_for_every_indicator_and_year(table):
     # Læsø has no almene organisations in the fixture: its S1 row says missing, not zero.
     laeso = row(table, "S1", 2024, "kommune", "825")
     assert laeso["status"] == "missing" and np.isnan(laeso["value"])
+
+
+def test_every_region_has_a_row_for_every_indicator_and_year(table):
+    regions = table[table["level"] == "region"]
+    counts = regions.groupby(["indicator", "year"], observed=True).size()
+    assert len(counts) == 20 * 2 and (counts == 5).all()
+    # The fixture has no afdeling in Region Nordjylland: its rows say missing, never zero.
+    nord = row(table, "E1", 2024, "region", "Region Nordjylland")
+    assert nord["status"] == "missing" and nord["n_units"] == 0 and np.isnan(nord["value"])
+
+
+def test_kommune_without_units_before_first_year_is_not_applicable():
+    t = compute.indicator_table(handmade.dataset())
+    years = sorted(t["year"].unique())
+    before = [y for y in years if y < registry.get("G5").first_year]
+    for year in before:
+        assert row(t, "G5", year, "kommune", "825")["status"] == "not_applicable"
+
+
+def test_table_is_sorted_by_indicator_year_level_kommune_unit(table):
+    from kompas_helpers import disclosure
+
+    key = disclosure.row_keys(table, ["indicator", "year", "level", "kommune_code", "unit_id"])
+    assert (np.diff(key) > 0).all()
+    assert list(table["level"].cat.categories) == list(compute.LEVELS)
+
+
+def test_change_is_the_difference_to_the_same_unit_a_year_earlier():
+    from kompas_helpers import synthesize
+
+    t = compute.indicator_table(synthesize.synthesize(seed=7, scale=0.02))
+    keys = ["indicator", "level", "unit_id", "kommune_code"]
+    prev = t.assign(year=t["year"] + 1)[[*keys, "year", "value"]].rename(columns={"value": "previous"})
+    merged = t.merge(prev, on=[*keys, "year"], how="left", validate="one_to_one")
+    expected = merged["value"] - merged["previous"]
+    assert merged["change"].notna().sum() > 1000
+    np.testing.assert_allclose(merged["change"].to_numpy(), expected.to_numpy(), equal_nan=True)
