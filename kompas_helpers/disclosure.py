@@ -33,15 +33,6 @@ RELATIONS = (
 )
 
 
-def per_indicator(table: pd.DataFrame, attribute: str, dtype=object) -> np.ndarray:
-    """A registry attribute for every row, looked up per category (the indicator column is categorical)."""
-    indicator = table["indicator"]
-    if isinstance(indicator.dtype, pd.CategoricalDtype):
-        values = np.array([getattr(registry.INDICATORS[c], attribute) for c in indicator.cat.categories], dtype=dtype)
-        return values[indicator.cat.codes.to_numpy()]
-    return indicator.map({c: getattr(i, attribute) for c, i in registry.INDICATORS.items()}).to_numpy(dtype=dtype)
-
-
 def indicator_flag(table: pd.DataFrame, attribute: str, *allowed: object) -> np.ndarray:
     """Rows whose indicator's registry attribute is one of `allowed` (a boolean per category, then per row)."""
     indicator = table["indicator"]

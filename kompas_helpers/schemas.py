@@ -20,6 +20,19 @@ def _unique_and_in_order(df) -> bool:
     return bool((np.diff(row_keys(df, TABLE_ORDER)) > 0).all())
 
 
+def _in_range(low: float, high: float = np.inf, include_low: bool = True) -> pa.Check:
+    """Missing or within [low, high] (or (low, high]). Built-in checks drop the missing values first, which copies
+    the whole column; comparing with NaN is simply false, so this checks the column as it is."""
+
+    def check(series):
+        below = series < low if include_low else series <= low
+        return ~(below | (series > high))
+
+    bound = "≥" if include_low else ">"
+    name = f"missing or {bound} {low}" + ("" if high == np.inf else f" and ≤ {high}")
+    return pa.Check(check, ignore_na=False, name=name, error=name)
+
+
 def _value_matches_status(df):
     has_value = df["value"].notna()
     return has_value == (df["status"] == "reported")
@@ -37,16 +50,16 @@ INDICATOR_TABLE_SCHEMA = pa.DataFrameSchema(
         "region": pa.Column("category", nullable=True),
         "organisation_id": pa.Column("category", nullable=True),
         "value": pa.Column("float64", nullable=True),
-        "numerator": pa.Column("float64", pa.Check.ge(0), nullable=True),
-        "denominator": pa.Column("float64", pa.Check.gt(0), nullable=True),
+        "numerator": pa.Column("float64", _in_range(0), nullable=True),
+        "denominator": pa.Column("float64", _in_range(0, include_low=False), nullable=True),
         "n_units": pa.Column("int64", pa.Check.ge(0)),
         "n_dwellings": pa.Column("float64", pa.Check.ge(0)),
-        "n_persons": pa.Column("float64", pa.Check.ge(0), nullable=True),
-        "coverage": pa.Column("float64", pa.Check.in_range(0, 1), nullable=True),
+        "n_persons": pa.Column("float64", _in_range(0), nullable=True),
+        "coverage": pa.Column("float64", _in_range(0, 1), nullable=True),
         "status": pa.Column("category", pa.Check.isin(_STATUSES)),
         "change": pa.Column("float64", nullable=True),
-        "rank": pa.Column("float64", pa.Check.ge(1), nullable=True),
-        "percentile": pa.Column("float64", pa.Check.in_range(0, 100), nullable=True),
+        "rank": pa.Column("float64", _in_range(1), nullable=True),
+        "percentile": pa.Column("float64", _in_range(0, 100), nullable=True),
     },
     checks=[
         pa.Check(_value_matches_status, error="a value is present exactly when the status is 'reported'"),

@@ -220,3 +220,26 @@ def test_change_is_the_difference_to_the_same_unit_a_year_earlier():
     expected = merged["value"] - merged["previous"]
     assert merged["change"].notna().sum() > 1000
     np.testing.assert_allclose(merged["change"].to_numpy(), expected.to_numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda t: t.assign(coverage=t["coverage"].where(
+            t.index != t["coverage"].notna().idxmax(), 1.5)), id="coverage above 1"),
+        pytest.param(lambda t: t.assign(denominator=t["denominator"].where(
+            t.index != t["denominator"].notna().idxmax(), 0.0)), id="zero denominator"),
+        pytest.param(lambda t: t.assign(rank=t["rank"].where(t.index != t["rank"].notna().idxmax(), 0.0)),
+                     id="rank below 1"),
+        pytest.param(lambda t: t.iloc[::-1].reset_index(drop=True), id="rows out of order"),
+        pytest.param(lambda t: pd.concat([t.iloc[:1], t]).reset_index(drop=True), id="duplicate row"),
+    ],
+)  # fmt: skip
+def test_schema_rejects_a_spoilt_table(table, spoil):
+    import pandera.errors
+
+    from kompas_helpers.schemas import INDICATOR_TABLE_SCHEMA
+
+    INDICATOR_TABLE_SCHEMA.validate(table)
+    with pytest.raises(pandera.errors.SchemaError):
+        INDICATOR_TABLE_SCHEMA.validate(spoil(table.copy()))
