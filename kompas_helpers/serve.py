@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from traitlets.config import Config
 
 from kompas_helpers import paths
+from kompas_helpers.serve_handlers import NotFoundHandler
 
 # Cells with this tag block a preheated kernel until a reader's request arrives, so they must never time out.
 WAIT_TAG = "wait-for-request"
@@ -52,6 +53,8 @@ def voila_config(options: ServeOptions) -> Config:
     c.Voila.token = options.token
     c.Voila.root_dir = str(paths.NOTEBOOKS_DIR)
     c.Voila.config_file_paths = []
+    # URLs outside Voilà's routes get the template's Danish 404 page too (Tornado's own page is bare English).
+    c.Voila.tornado_settings = {"default_handler_class": NotFoundHandler}
 
     c.VoilaConfiguration.template = TEMPLATE
     c.VoilaConfiguration.theme = "light"

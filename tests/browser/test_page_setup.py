@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import jinja2
 import nbformat
 import pytest
 
 from kompas_helpers import paths, serve, widgets
+from kompas_helpers.serve_handlers import NotFoundHandler
 
 PAGES = ["dashboard.ipynb", "compare.ipynb"]
 CODES = ["101", "751", "461"]
@@ -20,6 +24,7 @@ def test_meeting_room_settings():
     assert c.VoilaConfiguration.allow_template_override == "NO"
     assert c.VoilaConfiguration.allow_theme_override == "NO"
     assert c.VoilaConfiguration.file_allowlist == []
+    assert c.Voila.tornado_settings == {"default_handler_class": NotFoundHandler}
     assert c.MappingKernelManager.cull_idle_timeout == 600 and c.MappingKernelManager.cull_interval == 30
     pools = c.VoilaKernelManager.kernel_pools_config
     assert pools["default"]["pool_size"] == 0
@@ -96,3 +101,43 @@ def test_page_notebooks_are_thin_clean_and_wait_for_the_request(page):
     assert "query_params" not in before and "QUERY_STRING" not in before
     assert all("def " not in c.source and "class " not in c.source for c in code)
     assert nb.metadata.get("title")
+
+
+@pytest.mark.parametrize(
+    ("status", "heading", "explanation"),
+    [
+        (404, "Siden findes ikke", "Der er ingen side på denne adresse."),
+        (403, "Der opstod en fejl", "Du har ikke adgang til siden."),
+        (400, "Der opstod en fejl", "Adressen kunne ikke læses."),
+        (405, "Der opstod en fejl", "Siden kunne ikke vises."),
+        (500, "Der opstod en fejl", "fejl på serveren"),
+        (503, "Der opstod en fejl", "fejl på serveren"),
+    ],
+)
+def test_error_pages_come_from_our_template_in_danish(monkeypatch, status, heading, explanation):
+    # Voilà's template search path, as `kompas serve` sets it up, and Jupyter Server's choice of error template.
+    from voila.paths import collect_template_paths
+
+    monkeypatch.setenv("JUPYTER_PATH", str(serve.JUPYTER_DATA_DIR))
+    search_path = collect_template_paths(["voila", "nbconvert"], serve.TEMPLATE, prune=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search_path), extensions=["jinja2.ext.i18n"], autoescape=True
+    )
+    try:
+        template = env.get_template(f"{status}.html")
+    except jinja2.TemplateNotFound:
+        template = env.get_template("error.html")
+    assert Path(template.filename).parent == serve.JUPYTER_DATA_DIR / "voila" / "templates" / serve.TEMPLATE
+
+    html = template.render(
+        status_code=status,
+        status_message="Internal Server Error",
+        message="Traceback (most recent call last): KeyError: 'hemmelig'",
+        exception=RuntimeError("hemmelig"),
+        base_url="/kompas/",
+    )
+    assert f"<h1>{heading}</h1>" in html and f"Fejlkode {status}" in html and explanation in html
+    assert '<a href="/kompas/voila/render/dashboard.ipynb">Gå til Kommunens ESG-kompas</a>' in html
+    assert '<html lang="da">' in html and '<meta charset="utf-8">' in html
+    for leak in ("Traceback", "hemmelig", "Internal Server Error", "Voilà", "<script", "://"):
+        assert leak not in html
