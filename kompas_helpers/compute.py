@@ -91,9 +91,15 @@ class _Family:
     """The units an indicator is measured on (afdelinger, organisations or kommuner) and the levels above them."""
 
     level: str
+    ids: np.ndarray
     units: dict[str, np.ndarray]
-    column: object  # column(name) -> a measure's values over the (year, unit) grid, year-major
     groupings: list[_Grouping]
+    attributes: dict[str, np.ndarray]  # measures that are columns of the units' own table, over the grid
+    measures: _Measures | None = None
+
+    def column(self, name: str) -> np.ndarray:
+        """A measure's values over the (year, unit) grid, year-major."""
+        return self.attributes[name] if name in self.attributes else self.measures.values(self.level, name)
 
     def all_units(self) -> list[dict[str, np.ndarray]]:
         return [self.units, *(g.units for g in self.groupings)]
@@ -213,9 +219,7 @@ def _chain(vocab: _Vocab, units: dict[str, np.ndarray], steps: list[tuple[str, i
     return groupings
 
 
-def _unit_family(
-    dataset: Dataset, vocab: _Vocab, years: list[int], level: str
-) -> tuple[_Family, np.ndarray, dict[str, np.ndarray]]:
+def _unit_family(dataset: Dataset, vocab: _Vocab, years: list[int], level: str) -> _Family:
     """The afdeling or organisation units in table order, with their kommune, region and organisation."""
     if level == "afdeling":
         frame, id_col, kommune_col = dataset.afdelinger, "afdeling_id", "kommune_code"
@@ -246,8 +250,7 @@ def _unit_family(
     }
     attributes = {name: np.tile(frame[name].to_numpy(dtype=float), len(years)) for name in registry.MEASURES
                   if registry.MEASURES[name].source != "measures" and name in frame}  # fmt: skip
-    family = _Family(level, units, None, _chain(vocab, units, steps))
-    return family, ids, attributes
+    return _Family(level, ids, units, _chain(vocab, units, steps), attributes)
 
 
 def _kommune_family(dataset: Dataset, vocab: _Vocab, years: list[int]) -> _Family:
@@ -270,23 +273,16 @@ def _kommune_family(dataset: Dataset, vocab: _Vocab, years: list[int]) -> _Famil
         "dwellings_all": almene.to_numpy(),
     }
 
-    def column(name: str) -> np.ndarray:
-        return dwellings_total if name == "dwellings_total" else np.tile(almene.to_numpy(), len(years))
-
-    return _Family("kommune", units, column, _chain(vocab, units, [("region", 0), ("national", 1)]))
+    attributes = {"dwellings": np.tile(almene.to_numpy(), len(years)), "dwellings_total": dwellings_total}
+    return _Family("kommune", codes, units, _chain(vocab, units, [("region", 0), ("national", 1)]), attributes)
 
 
 def _families(dataset: Dataset, vocab: _Vocab, years: list[int]) -> dict[str, _Family]:
-    afdeling, afd_ids, afd_attributes = _unit_family(dataset, vocab, years, "afdeling")
-    organisation, org_ids, org_attributes = _unit_family(dataset, vocab, years, "organisation")
-    measures = _Measures(dataset, years, {"afdeling": afd_ids, "organisation": org_ids})
-    for family, attributes in ((afdeling, afd_attributes), (organisation, org_attributes)):
-
-        def column(name: str, level=family.level, attributes=attributes) -> np.ndarray:
-            return attributes[name] if name in attributes else measures.values(level, name)
-
-        family.column = column
-    return {"afdeling": afdeling, "organisation": organisation, "kommune": _kommune_family(dataset, vocab, years)}
+    families = {level: _unit_family(dataset, vocab, years, level) for level in ("afdeling", "organisation")}
+    measures = _Measures(dataset, years, {level: family.ids for level, family in families.items()})
+    for family in families.values():
+        family.measures = measures
+    return {**families, "kommune": _kommune_family(dataset, vocab, years)}
 
 
 def _parts(family: _Family, indicator: registry.Indicator, years: list[int]) -> list[_Part]:
