@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kompas_helpers import io, model, paths
@@ -135,9 +137,15 @@ class _LazyDataset(model.Dataset):
     def __getattr__(self, name: str):
         if name.startswith("_") or name not in model.INPUT_TABLES:
             raise AttributeError(name)
-        frame = model.canonicalise(model.INPUT_TABLES[name], pd.read_parquet(self._folder / f"{name}.parquet"))
+        # Text columns straight into the canonical string[pyarrow] (a third of the time of pandas' default way).
+        raw = pq.ParquetFile(self._folder / f"{name}.parquet").read(use_threads=False)
+        raw = raw.to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
+        frame = model.canonicalise(model.INPUT_TABLES[name], raw)
         setattr(self, name, frame)
         return frame
+
+
+_PYARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
 
 
 def slices_dir(digest: str) -> Path:
@@ -219,8 +227,11 @@ def _load_slice(folder: Path, kommune_code: str) -> Bundle | None:
     meta = _slices_meta(target, digest)
     if meta is None or not own_path.is_file():
         return None
-    parts = pd.concat([pd.read_parquet(target / SHARED_SLICE), pd.read_parquet(own_path)], ignore_index=True)
-    order = np.argsort(parts[_ROW].to_numpy(), kind="stable")
-    table = parts.take(order).drop(columns=_ROW).reset_index(drop=True)
+    # Joined and put in the table's row order in Arrow, then converted once: a third of the time of doing it in
+    # pandas. On one thread: the batch runner keeps every core busy with notebooks already.
+    files = (target / SHARED_SLICE, own_path)
+    parts = pa.concat_tables([pq.ParquetFile(path).read(use_threads=False) for path in files])
+    parts = parts.take(pc.sort_indices(parts[_ROW])).drop_columns([_ROW])
+    table = parts.to_pandas(use_threads=False).reset_index(drop=True)
     dataset = _LazyDataset(folder, meta["provenance"], meta["years"])
     return Bundle(dataset, table, folder, digest)

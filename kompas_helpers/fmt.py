@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from babel.numbers import format_decimal
 
@@ -35,12 +36,27 @@ def is_missing(value: object) -> bool:
         return False
 
 
+_QUANTUM = [Decimal(1).scaleb(-d) for d in range(7)]
+
+
 def number(value: object, decimals: int = 0) -> str:
-    """1234.5 -> '1.234,5' (Danish thousands separator and decimal comma); missing -> '–'."""
+    """1234.5 -> '1.234,5' (Danish thousands separator and decimal comma); missing -> '–'.
+
+    The same text as Babel's `format_decimal` with the pattern '#,##0.0…' for da_DK (half-even rounding of the
+    float's shortest decimal form, '-' before a negative number), made directly: a report formats thousands of
+    numbers, and Babel parses the pattern on every call.
+    """
     if is_missing(value):
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(float(value), format=pattern, locale=LOCALE)
+    x = float(value)
+    if not (math.isfinite(x) and abs(x) < 1e15 and 0 <= decimals < len(_QUANTUM)):
+        pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+        return format_decimal(x, format=pattern, locale=LOCALE)
+    exact = Decimal(repr(x))
+    digits = f"{abs(exact).quantize(_QUANTUM[decimals], rounding=ROUND_HALF_EVEN):,f}"
+    whole, _point, fraction = digits.partition(".")
+    text = whole.replace(",", ".") + ("," + fraction if decimals > 0 else "")
+    return "-" + text if exact.is_signed() else text
 
 
 def signed(value: object, decimals: int = 0) -> str:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import html
 import io
+import struct
 import textwrap
+import zlib
 from functools import lru_cache
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PatchCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -72,7 +75,12 @@ STYLE: dict = {
     "grid.color": "#dddddd",
     "hatch.color": "#666666",
     "hatch.linewidth": 0.8,
+    # No glyph hinting: FreeType's hinting is a third of the cost of drawing text, which is most of a chart's drawing
+    # time, and makes no visible difference at the PNGs' 100 dpi (browsers do not hint text either).
+    "text.hinting": "no_hinting",
 }
+# zlib level for the PNGs: level 3 compresses a chart in 40 % less time than the default 6, to files 9 % larger.
+PNG_ZLIB_LEVEL = 3
 
 
 def use_style() -> None:
@@ -81,10 +89,45 @@ def use_style() -> None:
 
 
 def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes at the style's screen resolution, drawn once (the margins are fixed, no tight box)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=STYLE["figure.dpi"], facecolor="white")
-    return buffer.getvalue()
+    """The figure as PNG bytes at the style's screen resolution, drawn once (the margins are fixed, no tight box).
+
+    The charts made here (white, at the style's resolution, on an Agg canvas) are drawn on their canvas and written
+    as an RGB PNG directly: the same pixels as `savefig`, in half the time of Pillow's PNG encoder (whose adaptive
+    row filters cost more than the compression) and 15–25 % smaller. Other figures go through `savefig`.
+    """
+    dpi = STYLE["figure.dpi"]
+    white = mpl.colors.same_color(fig.get_facecolor(), "white")
+    if not (isinstance(fig.canvas, FigureCanvasAgg) and fig.dpi == dpi and white):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", pil_kwargs={"compress_level": PNG_ZLIB_LEVEL})
+        return buffer.getvalue()
+    fig.canvas.draw()
+    return _png_bytes(np.asarray(fig.canvas.buffer_rgba()), dpi)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
+    """An RGB PNG of an RGBA image (any transparency laid on white), rows unfiltered, with its resolution."""
+    height, width = rgba.shape[:2]
+    rgb = rgba[:, :, :3]
+    if rgba[:, :, 3].min() < 255:
+        alpha = rgba[:, :, 3:] / 255.0
+        rgb = np.rint(rgb * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter type 0 (none), then its pixels
+    rows[:, 1:] = rgb.reshape(height, 3 * width)
+    per_metre = round(dpi / 0.0254)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),  # 8-bit RGB
+            _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_ZLIB_LEVEL)),
+            _png_chunk(b"IEND", b""),
+        ]
+    )
 
 
 def alt_text(fig: Figure) -> str:
@@ -118,6 +161,10 @@ def show(fig: Figure | None) -> None:
     plt.close(fig)
 
 
+# Figures kept for reuse (see `_new_figure`), one per layout.
+_REUSABLE: dict[tuple, tuple[Figure, list]] = {}
+
+
 def _new_figure(
     width: float,
     height: float,
@@ -125,16 +172,51 @@ def _new_figure(
     width_ratios=None,
     margins: tuple[float, float, float, float] = (1.0, 0.2, 0.4, 0.75),
     wspace: float = 0.12,
+    reuse: bool = False,
 ) -> tuple[Figure, list]:
-    """A figure with fixed margins in inches (left, right, top, bottom): cheaper to draw than a layout engine."""
+    """A figure with fixed margins in inches (left, right, top, bottom): cheaper to draw than a layout engine.
+
+    With `reuse`, the figure made by the previous call with the same layout comes back emptied of everything drawn on
+    it: making new Axes (with their axis and tick objects) costs about a sixth of a chart. The previous figure of
+    that layout is then gone, so only a caller that is done with it (shows it at once) may ask for reuse.
+    """
+    key = (width, height, ncols, tuple(width_ratios or ()), margins, wspace)
+    if reuse and key in _REUSABLE:
+        fig, axes = _REUSABLE[key]
+        _empty(fig, axes)
+    else:
+        with mpl.rc_context(STYLE):
+            fig = Figure(figsize=(width, height))
+            # Saved on this canvas rather than one made per save; it keeps its renderer, and the renderer's text
+            # measurements, for the next save at the same size.
+            FigureCanvasAgg(fig)
+            axes = list(fig.subplots(1, ncols, width_ratios=width_ratios, squeeze=False)[0])
+        if reuse:
+            _REUSABLE[key] = (fig, axes)
     left, right, top, bottom = margins
-    with mpl.rc_context(STYLE):
-        fig = Figure(figsize=(width, height))
-        axes = fig.subplots(1, ncols, width_ratios=width_ratios, squeeze=False)[0]
-        fig.subplots_adjust(
-            left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height, wspace=wspace
-        )
-    return fig, list(axes)
+    fig.set_figheight(height)  # a caption made a reused figure taller
+    fig.subplots_adjust(
+        left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height, wspace=wspace
+    )
+    return fig, axes
+
+
+def _empty(fig: Figure, axes: list) -> None:
+    """Remove everything the chart functions draw (artists, legends, captions) and reset the view to a new Axes'.
+
+    Titles, axis labels, ticks, locators and formatters stay: every chart function that asks for reuse sets them.
+    """
+    for ax in axes:
+        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
+            artist.remove()
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        ax.relim()  # forget the removed data
+        ax.set_xlim(0.0, 1.0)
+        ax.set_ylim(0.0, 1.0)
+        ax.set_autoscale_on(True)
+    for text in list(fig.texts):
+        text.remove()
 
 
 def _caption(fig: Figure, lines: list[str]) -> None:
@@ -170,15 +252,39 @@ def _status_word(status: object) -> str:
 
 
 def _series_rows(table: pd.DataFrame, code: str, kommune_code: str) -> dict[str, pd.DataFrame]:
-    """The kommune's, its region's and the country's rows for one indicator, all years."""
-    _name, region = report.kommune_info(kommune_code)
-    t = report.indicator_rows(table, code)
-    level = t["level"]
-    return {
-        "kommune": t[((level == "kommune") & (t["kommune_code"] == kommune_code)).to_numpy()],
-        "region": t[((level == "region") & (t["region"] == region)).to_numpy()],
-        "national": t[(level == "national").to_numpy()],
-    }
+    """The kommune's, its region's and the country's rows for one indicator, all years (cached per table)."""
+    found = report._cached("series_rows", table, dict)
+    key = (code, kommune_code)
+    if key not in found:
+        _name, region = report.kommune_info(kommune_code)
+        t = report.indicator_rows(table, code)
+        level = t["level"]
+        found[key] = {
+            "kommune": t[((level == "kommune") & (t["kommune_code"] == kommune_code)).to_numpy()],
+            "region": t[((level == "region") & (t["region"] == region)).to_numpy()],
+            "national": t[(level == "national").to_numpy()],
+        }
+    return found[key]
+
+
+def _years(table: pd.DataFrame) -> list[int]:
+    """The table's years, sorted (cached per table)."""
+    return report._cached("years", table, lambda: sorted(int(y) for y in table["year"].unique()))
+
+
+class _ValueLocator(MaxNLocator):
+    """Ticks at 1, 2 or 5 times a power of ten that are whole multiples of the last decimal shown, so that no two
+    tick labels read the same after rounding (MaxNLocator's default 2,5 steps shown without decimals would label
+    117,5 as 118, next to 118 or 120). A range too narrow to hold such a multiple gets one tick."""
+
+    def __init__(self, decimals: int, nbins: int):
+        super().__init__(nbins=nbins, steps=[1, 2, 5, 10], integer=True, min_n_ticks=1)
+        self._scale = 10.0**decimals
+
+    def tick_values(self, vmin, vmax):
+        ticks = super().tick_values(vmin * self._scale, vmax * self._scale)
+        whole = np.round(ticks)
+        return ticks[np.r_[True, whole[1:] != whole[:-1]]] / self._scale
 
 
 def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: list[int]) -> list[str]:
@@ -188,12 +294,17 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
     omitted = []
     not_applicable = set()
     for key, rows in _series_rows(table, code, kommune_code).items():
-        rows = rows.set_index("year").reindex(years)
-        reported = (rows["status"] == "reported").to_numpy()
-        values = np.where(reported, rows["value"].to_numpy(dtype=float), np.nan)
+        # One row per year at these levels; a year without a row has no status (None), value or coverage.
+        where = np.searchsorted(years, rows["year"].to_numpy())
+        by_year = {"status": np.full(len(years), None, dtype=object), "value": np.full(len(years), np.nan)}
+        by_year["coverage"] = np.full(len(years), np.nan)
+        by_year["status"][where] = rows["status"].astype(str).to_numpy()
+        by_year["value"][where] = rows["value"].to_numpy(dtype=float)
+        by_year["coverage"][where] = rows["coverage"].to_numpy(dtype=float)
+        values = np.where(by_year["status"] == "reported", by_year["value"], np.nan)
         ax.plot(years, values, label=labels[key], **SERIES_STYLE[key])
         gaps = []
-        statuses = report.unit_status(rows["status"].to_numpy(), rows["coverage"].to_numpy())
+        statuses = report.unit_status(by_year["status"], by_year["coverage"])
         for year, status in zip(years, statuses, strict=True):
             if status == "not_applicable":
                 not_applicable.add(year)
@@ -202,7 +313,7 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
         if gaps:
             omitted.append(f"{labels[key]}: {', '.join(gaps)}")
     ax.set_xticks(years, [str(y) for y in years])
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.yaxis.set_major_locator(_ValueLocator(ind.decimals, nbins=5))
     ax.yaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
     ax.set_ylabel(axis_label(code))
     ax.set_xlabel("År")
@@ -224,18 +335,16 @@ def trend_chart(b, kommune_code: str, code: str) -> Figure:
     years are left out of the lines and named in the caption.
     """
     table = _table(b)
-    years = sorted(int(y) for y in table["year"].unique())
     fig, (ax,) = _new_figure(6.4, 3.6)
     with mpl.rc_context(STYLE):
-        _caption(fig, _draw_trend(ax, table, kommune_code, code, years))
+        _caption(fig, _draw_trend(ax, table, kommune_code, code, _years(table)))
     return fig
 
 
 def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: str) -> list[str]:
     ind = registry.get(code)
     name, _region = report.kommune_info(kommune_code)
-    t = report.indicator_rows(table, code)
-    t = t[(t["year"] == year).to_numpy()]
+    t = report.indicator_year_rows(table, code, year)
     afd = t[((t["level"] == "afdeling") & (t["kommune_code"] == kommune_code)).to_numpy()]
     status = afd["status"].astype(str)
     values = afd.loc[status.to_numpy() == "reported", "value"].to_numpy(dtype=float)
@@ -244,7 +353,7 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
     ax.set_title(f"{code}: afdelingerne i {name}, {year}")
     ax.set_xlabel(axis_label(code))
     ax.set_yticks([])
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    ax.xaxis.set_major_locator(_ValueLocator(ind.decimals, nbins=6))
     ax.xaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
     if (status == "not_applicable").all() and len(afd):
         ax.text(0.5, 0.5, f"Ikke opgjort i {year}", ha="center", va="center", transform=ax.transAxes)
@@ -302,20 +411,21 @@ def spread_chart(b, kommune_code: str, year: int, code: str) -> Figure | None:
     return fig
 
 
-def indicator_figure(b, kommune_code: str, year: int, code: str) -> Figure:
+def indicator_figure(b, kommune_code: str, year: int, code: str, *, reuse: bool = False) -> Figure:
     """One figure per indicator for the dimension reports: trend (left) and afdeling spread (right, if any).
 
-    Returns a Figure with one caption for both panels.
+    Returns a Figure with one caption for both panels. With `reuse`, the figure is drawn into the one the previous
+    call with reuse returned for the same layout (cheaper, for a caller that shows each figure before asking for
+    the next, as `report.show_indicator` does); that previous figure is then gone.
     """
     table = _table(b)
-    years = sorted(int(y) for y in table["year"].unique())
     with_spread = registry.get(code).level == "afdeling"
     if with_spread:
-        fig, (left, right) = _new_figure(10.5, 3.4, ncols=2, width_ratios=[1.15, 1], wspace=0.08)
+        fig, (left, right) = _new_figure(10.5, 3.4, ncols=2, width_ratios=[1.15, 1], wspace=0.08, reuse=reuse)
     else:
-        fig, (left,) = _new_figure(6.4, 3.6)
+        fig, (left,) = _new_figure(6.4, 3.6, reuse=reuse)
     with mpl.rc_context(STYLE):
-        lines = _draw_trend(left, table, kommune_code, code, years)
+        lines = _draw_trend(left, table, kommune_code, code, _years(table))
         if with_spread:
             lines += _draw_spread(right, table, kommune_code, year, code)
         _caption(fig, lines)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from babel.dates import format_date
 
 from kompas_helpers import fmt, model, registry
 
@@ -95,6 +94,11 @@ CSS = """
 """
 
 
+# Danish month names (as Babel's da_DK 'MMMM'), so that dating a report does not load Babel's locale data.
+MONTHS_DA = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
+             "november", "december")  # fmt: skip
+
+
 class ParameterError(ValueError):
     """A report parameter that does not fit the data (unknown kommune code, year not in the data)."""
 
@@ -116,13 +120,24 @@ def _cached(kind: str, source: object, make):
 
 
 def indicator_rows(table: pd.DataFrame, code: str) -> pd.DataFrame:
-    """All rows of one indicator (every year and level); the table is split by indicator once and cached."""
-    groups = _cached(
-        "by_indicator",
-        table,
-        lambda: {str(k): g for k, g in table.groupby("indicator", observed=True, sort=False)},
-    )
-    return groups.get(code, table.iloc[:0])
+    """All rows of one indicator (every year and level), cut once per table and kept for the next caller.
+
+    Cut when first asked for, not all at once: a dimension report reads 6 to 8 of the 20 indicators, the overview 1.
+    """
+    found = _cached("by_indicator", table, dict)
+    if code not in found:
+        found[code] = table[(table["indicator"] == code).to_numpy()]
+    return found[code]
+
+
+def indicator_year_rows(table: pd.DataFrame, code: str, year: int) -> pd.DataFrame:
+    """The rows of one indicator in one year (every level), cut once per table and kept for the next caller."""
+    found = _cached("by_indicator_year", table, dict)
+    key = (code, int(year))
+    if key not in found:
+        t = indicator_rows(table, code)
+        found[key] = t[(t["year"] == year).to_numpy()]
+    return found[key]
 
 
 def summary_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -289,7 +304,7 @@ def vintage_da(b: Bundle, today: dt.date | None = None) -> str:
     today = today or dt.date.today()
     return (
         f"Data for {year_span(b.years)} · datasæt {b.data_hash[:12]} · "
-        f"dannet {format_date(today, 'd. MMMM y', locale=fmt.LOCALE)}"
+        f"dannet {today.day}. {MONTHS_DA[today.month - 1]} {today.year}"
     )
 
 
@@ -879,8 +894,7 @@ def comparison_table(b: Bundle, kommune_code: str, year: int, code: str) -> pd.D
     """
     name, region = kommune_info(kommune_code)
     i = registry.get(code)
-    t = indicator_rows(b.table, code)
-    sel = t[(t["year"] == year).to_numpy()]
+    sel = indicator_year_rows(b.table, code, year)
     level = sel["level"]
     parts = {
         name: sel[((level == "kommune") & (sel["kommune_code"] == kommune_code)).to_numpy()],
@@ -931,8 +945,7 @@ def organisation_table(b: Bundle, kommune_code: str, year: int, code: str) -> pd
     Boliger i alt.
     """
     i = registry.get(code)
-    t = indicator_rows(b.table, code)
-    sel = t[(t["year"] == year).to_numpy()]
+    sel = indicator_year_rows(b.table, code, year)
     level = sel["level"]
     if i.level == "kommune":
         return pd.DataFrame()
@@ -1032,7 +1045,7 @@ def show_indicator(b: Bundle, kommune_code: str, year: int, code: str) -> None:
     from kompas_helpers import plots
 
     _display(indicator_html(b, kommune_code, year, code, "top"))
-    plots.show(plots.indicator_figure(b, kommune_code, year, code))
+    plots.show(plots.indicator_figure(b, kommune_code, year, code, reuse=True))
     _display(indicator_html(b, kommune_code, year, code, "bottom"))
 
 

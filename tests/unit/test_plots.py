@@ -11,7 +11,7 @@ import pytest
 from matplotlib.collections import PatchCollection
 from matplotlib.text import Text
 
-from kompas_helpers import compute, model, plots
+from kompas_helpers import compute, fmt, model, plots, synthesize
 from kompas_helpers.bundle import Bundle
 from tests.fixtures import handmade
 
@@ -180,6 +180,38 @@ def test_indicator_figure_has_two_panels_for_afdeling_indicators(b):
     assert len(plots.indicator_figure(b, "101", 2024, "S2").axes) == 1
 
 
+def test_a_reused_figure_draws_exactly_what_a_new_one_draws(b):
+    small = synthesize.synthesize(seed=7, scale=0.02)
+    synthetic = Bundle(small, compute.indicator_table(small), Path("small"), "1" * 64)
+    # Both layouts in turn; the synthetic data has box plots (5 or more afdelinger), the handmade data afdelinger
+    # without figures, suppressed and missing years and an indicator that is first reported in 2025.
+    calls = [(synthetic, "101", 2025, code) for code in ["E1", "S2", "S3", "G4", "E2", "E1", "G5"]]
+    calls += [(b, "101", 2024, code) for code in ["E1", "S3", "S2", "E2", "G4"]]
+    calls += [(b, "751", 2024, "E1"), (synthetic, "751", 2025, "S3")]
+    for args in calls:
+        fresh = plots.indicator_figure(*args)
+        reused = plots.indicator_figure(*args, reuse=True)
+        assert plots.png(reused) == plots.png(fresh), args
+        assert plots.alt_text(reused) == plots.alt_text(fresh)
+        assert reused.get_size_inches() == pytest.approx(fresh.get_size_inches())
+    assert plots.indicator_figure(b, "101", 2024, "E1", reuse=True) is plots.indicator_figure(
+        b, "101", 2024, "E2", reuse=True
+    )
+    assert plots.indicator_figure(b, "101", 2024, "E1") is not plots.indicator_figure(b, "101", 2024, "E1")
+
+
+@pytest.mark.parametrize(
+    ("decimals", "low", "high"), [(0, 114.6, 125.3), (0, 65.4, 69.2), (0, 97.9, 98.6), (1, 4.55, 5.45), (1, 5.01, 5.04)]
+)
+def test_tick_labels_never_repeat(decimals, low, high):
+    ticks = [t for t in plots._ValueLocator(decimals, nbins=5).tick_values(low, high) if low <= t <= high]
+    labels = [fmt.number(t, decimals) for t in ticks]
+    assert ticks and len(set(labels)) == len(labels)
+    if np.ceil(low * 10**decimals) <= high * 10**decimals:  # room for a multiple of the last decimal: only those
+        values = [float(label.replace(".", "").replace(",", ".")) for label in labels]
+        assert values == pytest.approx(ticks)
+
+
 def test_axis_labels_name_unit_and_denominator():
     assert plots.axis_label("E1") == "kWh/m²; nævner: opvarmet\netageareal"
     assert plots.axis_label("S3") == "%; nævner: beboere 18–64 år"
@@ -249,6 +281,30 @@ def test_png_keeps_the_caption_inside_the_image(b):
     assert int.from_bytes(data[20:24], "big") == round(height * plots.STYLE["figure.dpi"])
     text = next(t for t in fig.texts if t.get_gid() == "caption")
     assert text.get_window_extent().y0 >= 0
+
+
+def test_png_has_the_pixels_savefig_draws(b):
+    import io
+
+    from PIL import Image
+
+    for fig in (plots.indicator_figure(b, "101", 2024, "E1"), plots.tile_map(b, "E1", 2024, highlight="101")):
+        ours = Image.open(io.BytesIO(plots.png(fig)))
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=plots.STYLE["figure.dpi"], facecolor="white")
+        theirs = Image.open(buffer).convert("RGB")
+        assert ours.mode == "RGB" and ours.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+        assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def test_png_lays_transparency_on_white():
+    import io
+
+    from PIL import Image
+
+    rgba = np.array([[[0, 0, 0, 0], [255, 0, 0, 255], [0, 0, 255, 128]]], dtype=np.uint8)
+    pixels = np.asarray(Image.open(io.BytesIO(plots._png_bytes(rgba, 100))))
+    assert pixels.tolist() == [[[255, 255, 255], [255, 0, 0], [127, 127, 255]]]
 
 
 def test_kommune_year_never_turns_missing_into_zero(b):

@@ -168,6 +168,14 @@ def test_header_has_banner_kommune_region_and_vintage(b):
     )
 
 
+@pytest.mark.parametrize("month", range(1, 13))
+def test_vintage_dates_in_danish_as_babel(b, month):
+    from babel.dates import format_date
+
+    day = dt.date(2026, month, 3)
+    assert report.vintage_da(b, day).endswith(f"dannet {format_date(day, 'd. MMMM y', locale='da_DK')}")
+
+
 def test_header_without_banner_for_real_data(b):
     dataset = handmade.dataset(handmade.all_2024())
     dataset.provenance = {"synthetic": False}
