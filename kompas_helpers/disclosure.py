@@ -88,12 +88,17 @@ def _codes(series: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
 
 
 def row_keys(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """One int64 per row identifying its combination of `cols`."""
+    """One int64 per row identifying its combination of `cols`, ordered as the columns' categories (or numbers)."""
     key = np.zeros(len(table), dtype="int64")
     for col in cols:
         series = table[col]
         # Categorical codes stay in their small integer type: the only full-size array made here is the key.
-        codes = series.cat.codes.to_numpy() if isinstance(series.dtype, pd.CategoricalDtype) else _codes(series)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            codes = series.cat.codes.to_numpy()
+        elif pd.api.types.is_integer_dtype(series.dtype) and len(series):
+            codes = series.to_numpy() - series.min()  # numbers keep their order
+        else:
+            codes = _codes(series)
         key *= int(codes.max(initial=-1)) + 2
         key += codes
         key += 1

@@ -16,8 +16,12 @@ _STATUSES = ["reported", "missing", "suppressed", "not_applicable"]
 TABLE_ORDER = ["indicator", "year", "level", "kommune_code", "unit_id"]
 
 
-def _unique_and_in_order(df) -> bool:
-    return bool((np.diff(row_keys(df, TABLE_ORDER)) > 0).all())
+def _unique_and_in_order(df, chunk: int = 500_000) -> bool:
+    """Sort keys strictly increase down the table; checked in overlapping slices so temporaries stay small."""
+    for start in range(0, max(len(df) - 1, 0), chunk):
+        if not (np.diff(row_keys(df.iloc[start : start + chunk + 1], TABLE_ORDER)) > 0).all():
+            return False
+    return True
 
 
 def _in_range(low: float, high: float = np.inf, include_low: bool = True) -> pa.Check:

@@ -243,3 +243,13 @@ def test_schema_rejects_a_spoilt_table(table, spoil):
     INDICATOR_TABLE_SCHEMA.validate(table)
     with pytest.raises(pandera.errors.SchemaError):
         INDICATOR_TABLE_SCHEMA.validate(spoil(table.copy()))
+
+
+def test_order_check_works_across_its_slices(table):
+    from kompas_helpers.schemas import _unique_and_in_order
+
+    assert _unique_and_in_order(table, chunk=7)
+    # Swap the rows on either side of a slice boundary: only the overlap between slices can see it.
+    swapped = table.take([*range(6), 7, 6, *range(8, len(table))]).reset_index(drop=True)
+    assert not _unique_and_in_order(swapped, chunk=7)
+    assert not _unique_and_in_order(pd.concat([table.iloc[:8], table.iloc[7:]]).reset_index(drop=True), chunk=7)
