@@ -9,7 +9,7 @@ import sys
 import time
 
 CHILD = r"""
-import json, resource, statistics, sys, time
+import gc, json, resource, statistics, sys, time
 import numpy as np
 from kompas_helpers import compute, synthesize
 
@@ -31,7 +31,8 @@ for _ in range(repeats):
     r2 = resource.getrusage(resource.RUSAGE_SELF)
     cpu.append(r2.ru_utime - r.ru_utime + r2.ru_stime - r.ru_stime)
     table_rows = len(table)
-    del table  # each repeat starts without the previous table in memory
+    del table
+    gc.collect()  # a DataFrame sits in reference cycles: free it now, so each repeat starts without the last one
 rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({
     "scale": scale, "afdelinger": len(ds.afdelinger), "measure_rows": len(ds.measures), "table_rows": table_rows,
