@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from traitlets.config import Config
 
 from kompas_helpers import paths
-from kompas_helpers.serve_handlers import NotFoundHandler
+from kompas_helpers.serve_handlers import IdentityProvider, NotFoundHandler
 
 # Cells with this tag block a preheated kernel until a reader's request arrives, so they must never time out.
 WAIT_TAG = "wait-for-request"
@@ -55,6 +55,8 @@ def voila_config(options: ServeOptions) -> Config:
     c.Voila.config_file_paths = []
     # URLs outside Voilà's routes get the template's Danish 404 page too (Tornado's own page is bare English).
     c.Voila.tornado_settings = {"default_handler_class": NotFoundHandler}
+    # With a token, a reader without it gets the template's Danish login page (Jupyter Server's is English).
+    c.Voila.identity_provider_class = IdentityProvider
 
     c.VoilaConfiguration.template = TEMPLATE
     c.VoilaConfiguration.theme = "light"

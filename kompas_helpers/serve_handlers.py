@@ -1,9 +1,11 @@
-"""Tornado handlers that `kompas serve` adds to Voilà's server."""
+"""Tornado handlers (and the identity provider installing the login page) that `kompas serve` adds to Voilà."""
 
 from __future__ import annotations
 
+from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
+from voila.voila_identity_provider import VoilaLoginHandler
 
 
 class NotFoundHandler(JupyterHandler):
@@ -20,3 +22,26 @@ class NotFoundHandler(JupyterHandler):
         await super().prepare()
         if not self._finished:
             raise web.HTTPError(404)
+
+
+class LoginHandler(VoilaLoginHandler):
+    """The login page shown with `--token`: our template's Danish login.html instead of Jupyter Server's English one.
+
+    Only the template changes; the form posts the same fields (`password`, `_xsrf`) and the login works as before.
+    """
+
+    def get_template(self, name):
+        # Voilà's template environment (our template first on its search path), not Jupyter Server's own templates.
+        return self.settings["voila_jinja2_env"].get_template(name)
+
+
+class IdentityProvider(PasswordIdentityProvider):
+    """Voilà's default identity provider, with our Danish login page.
+
+    Installed through the configurable `Voila.identity_provider_class`. Configuring `login_handler_class` alone is not
+    enough: Voilà passes `login_handler_class=VoilaLoginHandler` as a constructor argument, which overrides any config.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["login_handler_class"] = LoginHandler
+        super().__init__(**kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -55,3 +56,42 @@ def test_token_is_required_and_the_link_with_it_opens_the_dashboard(page, token_
     # Logged in, an unknown address gets the Danish 404 page.
     response = page.request.get(f"{token_server.base}/findes-ikke")
     assert response.status == 404 and "<h1>Siden findes ikke</h1>" in response.text()
+
+
+def test_the_login_page_is_danish_self_contained_and_logs_in_with_the_token(page, token_server):
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
+    page.goto(token_server.url(query="kommune=461"))
+    assert urlparse(page.url).path == "/login"
+    expect(page.locator("h1")).to_have_text("Log ind")
+    field = page.get_by_label("Adgangskode (token)")
+    expect(field).to_have_attribute("name", "password")
+    button = page.get_by_role("button", name="Log ind")
+    expect(button).to_be_visible()
+    html = page.content()
+    assert '<html lang="da">' in html
+    # Nothing of Jupyter Server's English login page ("Log ind" contains "Log in", hence the word boundary).
+    for english in ("Password", "token:", "Jupyter", "Invalid credentials"):
+        assert english not in html
+    assert not re.search(r"\bLog in\b", html)
+
+    # A wrong token: the page again, with a Danish error, and still nothing rendered.
+    field.fill("forkert")
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        button.click()
+    assert posted.value.status == 401
+    expect(page.get_by_role("alert")).to_have_text(
+        "Adgangskoden er forkert. Tjek, at du har skrevet den rigtigt, og prøv igen."
+    )
+    assert "Invalid credentials" not in page.content()
+    assert page.locator(FIGURE).count() == 0
+    # The login page (twice) loaded nothing from anywhere but the server itself.
+    assert hosts == {"127.0.0.1"}
+
+    # The right token, typed into the field: back to the page asked for, with its parameters.
+    page.get_by_label("Adgangskode (token)").fill(TOKEN)
+    page.get_by_role("button", name="Log ind").click()
+    expect(page.locator(FIGURE).first).to_be_visible()
+    assert urlparse(page.url).path == "/voila/render/dashboard.ipynb"
+    assert parse_qs(urlparse(page.url).query) == {"kommune": ["461"]}
+    expect(page.locator(".kompas-heading h1")).to_contain_text("Odense")
