@@ -9,10 +9,8 @@ import pandas as pd
 
 from kompas_helpers import disclosure, registry
 from kompas_helpers.model import Dataset, kommuner
-from kompas_helpers.schemas import INDICATOR_TABLE_SCHEMA
+from kompas_helpers.schemas import INDICATOR_TABLE_SCHEMA, LEVELS, STATUSES
 
-LEVELS = ("afdeling", "organisation", "organisation_kommune", "kommune", "region", "national")
-STATUSES = ("reported", "missing", "suppressed", "not_applicable")
 NATIONAL_ID = "DK"
 NATIONAL_NAME_DA = "Hele landet"
 
@@ -24,7 +22,9 @@ TABLE_COLUMNS = [
 
 
 class _Vocab:
-    """Fixed category lists: every column of the table is built as integer codes into these."""
+    """Fixed category lists: every categorical column of the table is built as integer codes into these."""
+
+    COLUMNS = ("indicator", "dimension", "level", "unit_id", "kommune_code", "region", "organisation_id", "status")
 
     def __init__(self, dataset: Dataset):
         k = kommuner()
@@ -35,7 +35,9 @@ class _Vocab:
         self.unit_id = list(dict.fromkeys([*afd_ids, *self.organisation_id, *self.kommune_code, *self.region,
                                            NATIONAL_ID]))  # fmt: skip
         self.indicator = list(registry.CODES)
+        self.dimension = ["E", "S", "G"]
         self.level = list(LEVELS)
+        self.status = list(STATUSES)
         self._indexes: dict[str, pd.Index] = {}
         # The region of each kommune, as region codes in kommune order.
         self.region_of_kommune = self.codes("region", k["region"])
@@ -176,18 +178,18 @@ def _grouping(units: dict[str, np.ndarray], vocab: _Vocab, level: str, source: i
     unit_source = {"organisation_kommune": "organisation_id", "organisation": "organisation_id",
                    "kommune": "kommune_code", "region": "region"}.get(level)  # fmt: skip
     if level == "kommune":
-        group, group_codes = units["kommune_code"], {"kommune_code": np.arange(n_kommuner)}
+        group, group_codes, n_groups = units["kommune_code"], {"kommune_code": np.arange(n_kommuner)}, n_kommuner
     elif unit_source is None:
-        group, group_codes = np.zeros(n_units, dtype="int64"), {}
+        group, group_codes, n_groups = np.zeros(n_units, dtype="int64"), {}, 1
     else:
         unit = vocab.unit_codes(unit_source, units[unit_source])
         kommune = units["kommune_code"] if level == "organisation_kommune" else np.full(n_units, -1)
         key = (kommune + 1).astype("int64") * (len(vocab.unit_id) + 1) + unit + 1
         _, first, group = np.unique(key, return_index=True, return_inverse=True)
+        n_groups = len(first)
         group_codes = {unit_source: units[unit_source][first]}
         if level == "organisation_kommune":
             group_codes["kommune_code"] = units["kommune_code"][first]
-    n_groups = n_kommuner if level == "kommune" else (int(group.max()) + 1 if len(group) else 0) if unit_source else 1
     if "kommune_code" in group_codes:
         group_codes["region"] = vocab.region_of_kommune[group_codes["kommune_code"]]
     national = vocab.codes("unit_id", [NATIONAL_ID])
@@ -376,7 +378,7 @@ def _indicator_rows(
     unit = layout.units("unit_id", _code_dtype(len(vocab.unit_id)), -1)
     columns = {
         "indicator": np.full(layout.n_rows, vocab.indicator.index(indicator.code), dtype="int8"),
-        "dimension": np.full(layout.n_rows, "ESG".index(indicator.dimension), dtype="int8"),
+        "dimension": np.full(layout.n_rows, vocab.dimension.index(indicator.dimension), dtype="int8"),
         "year": layout.per_block([layout.parts[p].block_year[b] for p, b in layout.blocks]).astype("int64"),
         "level": layout.per_block([LEVELS.index(layout.parts[p].level) for p, _ in layout.blocks]).astype("int8"),
         "unit_id": unit,
@@ -421,9 +423,8 @@ def _suppress(columns: dict, indicator: registry.Indicator, residents: np.ndarra
         frame = pd.DataFrame(
             {
                 **{name: pd.Categorical.from_codes(columns[name], categories=vocab.index(name))
-                   for name in ("indicator", "unit_id", "kommune_code", "region", "organisation_id")},
-                "level": pd.Categorical.from_codes(columns["level"], categories=list(LEVELS)),
-                "status": pd.Categorical.from_codes(columns["status"], categories=list(STATUSES)),
+                   for name in ("indicator", "unit_id", "kommune_code", "region", "organisation_id", "level",
+                                "status")},
                 "year": columns["year"],
                 "persons": columns["persons"],
                 "denominator": columns["denominator"],
@@ -459,9 +460,6 @@ def _rank(columns: dict, indicator: registry.Indicator) -> tuple[np.ndarray, np.
     return rank, pct
 
 
-_CATEGORIES = {"dimension": ["E", "S", "G"], "level": list(LEVELS), "status": list(STATUSES)}
-
-
 def indicator_table(dataset: Dataset, validate: bool = True) -> pd.DataFrame:
     """Every indicator × year × level with value, numerator, denominator, coverage, status, change and rank.
 
@@ -487,11 +485,9 @@ def indicator_table(dataset: Dataset, validate: bool = True) -> pd.DataFrame:
     frame = {}
     for name in TABLE_COLUMNS:
         values = table.pop(name)
-        if name in _CATEGORIES:
-            values = pd.Categorical.from_codes(values, categories=_CATEGORIES[name])
-        elif name == "unit_name":
+        if name == "unit_name":
             values = pd.Categorical.from_codes(values, categories=names.categories)
-        elif name in ("indicator", "unit_id", "kommune_code", "region", "organisation_id"):
+        elif name in vocab.COLUMNS:
             values = pd.Categorical.from_codes(values, categories=vocab.index(name))
         frame[name] = values
     result = pd.DataFrame(frame, copy=False)

@@ -56,10 +56,8 @@ def primary(table: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     def column(name: str) -> np.ndarray:
         return table[name].to_numpy()[rows]
 
-    indicator = table["indicator"].iloc[rows] if len(rows) != len(table) else table["indicator"]
-    frame = pd.DataFrame({"indicator": indicator})
-    register = indicator_flag(frame, "disclosure", "register")
-    under_rule = register | indicator_flag(frame, "disclosure", "persons")
+    register = indicator_flag(table, "disclosure", "register")[rows]
+    under_rule = register | indicator_flag(table, "disclosure", "persons")[rows]
     reported = is_value(table["status"], "reported")[rows]
     small = np.nan_to_num(column("persons").astype(float), nan=0.0) < registry.MIN_PERSONS
     den = np.nan_to_num(column("denominator").astype(float), nan=0.0)
@@ -87,22 +85,29 @@ def _codes(series: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
     return (codes if rows is None else codes[rows]).astype("int64")
 
 
+def _combine(n_rows: int, codes: list[np.ndarray], highest: list[int]) -> np.ndarray:
+    """One int64 per row from per-column codes (-1 for missing, at most `highest`), ordered column by column."""
+    key = np.zeros(n_rows, dtype="int64")
+    for column, top in zip(codes, highest, strict=True):
+        key *= top + 2
+        key += column
+        key += 1
+    return key
+
+
 def row_keys(table: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """One int64 per row identifying its combination of `cols`, ordered as the columns' categories (or numbers)."""
-    key = np.zeros(len(table), dtype="int64")
+    codes = []
     for col in cols:
         series = table[col]
         # Categorical codes stay in their small integer type: the only full-size array made here is the key.
         if isinstance(series.dtype, pd.CategoricalDtype):
-            codes = series.cat.codes.to_numpy()
+            codes.append(series.cat.codes.to_numpy())
         elif pd.api.types.is_integer_dtype(series.dtype) and len(series):
-            codes = series.to_numpy() - series.min()  # numbers keep their order
+            codes.append(series.to_numpy() - series.min())  # numbers keep their order
         else:
-            codes = _codes(series)
-        key *= int(codes.max(initial=-1)) + 2
-        key += codes
-        key += 1
-    return key
+            codes.append(_codes(series))
+    return _combine(len(table), codes, [int(c.max(initial=-1)) for c in codes])
 
 
 class _Rows:
@@ -124,11 +129,8 @@ class _Rows:
 
     def key(self, cols: list[str], at: np.ndarray) -> np.ndarray:
         """One int64 per row in `at` identifying its combination of `cols` (comparable across calls)."""
-        key = np.zeros(len(at), dtype="int64")
-        for col in cols:
-            codes = self.codes[col]
-            key = key * (int(codes.max(initial=0)) + 2) + codes[at] + 1
-        return key
+        highest = [int(self.codes[col].max(initial=0)) for col in cols]
+        return _combine(len(at), [self.codes[col][at] for col in cols], highest)
 
     def links(self, rel: Relation) -> tuple[np.ndarray, np.ndarray]:
         """Positions (within these rows) of each contributing part and of its total."""

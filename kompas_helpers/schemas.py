@@ -8,8 +8,9 @@ import pandera.pandas as pa
 from kompas_helpers import registry
 from kompas_helpers.disclosure import row_keys
 
-_LEVELS = ["afdeling", "organisation", "organisation_kommune", "kommune", "region", "national"]
-_STATUSES = ["reported", "missing", "suppressed", "not_applicable"]
+# The table's levels and statuses, in their category order (compute builds the table from these).
+LEVELS = ("afdeling", "organisation", "organisation_kommune", "kommune", "region", "national")
+STATUSES = ("reported", "missing", "suppressed", "not_applicable")
 
 
 # The table's order; strictly increasing keys mean no two rows describe the same indicator, year, level and unit.
@@ -47,7 +48,7 @@ INDICATOR_TABLE_SCHEMA = pa.DataFrameSchema(
         "indicator": pa.Column("category", pa.Check.isin(list(registry.CODES))),
         "dimension": pa.Column("category", pa.Check.isin(["E", "S", "G"])),
         "year": pa.Column("int64", pa.Check.in_range(2000, 2100)),
-        "level": pa.Column("category", pa.Check.isin(_LEVELS)),
+        "level": pa.Column("category", pa.Check.isin(list(LEVELS))),
         "unit_id": pa.Column("category"),
         "unit_name": pa.Column("category", nullable=True),
         "kommune_code": pa.Column("category", nullable=True),
@@ -60,7 +61,7 @@ INDICATOR_TABLE_SCHEMA = pa.DataFrameSchema(
         "n_dwellings": pa.Column("float64", pa.Check.ge(0)),
         "n_persons": pa.Column("float64", _in_range(0), nullable=True),
         "coverage": pa.Column("float64", _in_range(0, 1), nullable=True),
-        "status": pa.Column("category", pa.Check.isin(_STATUSES)),
+        "status": pa.Column("category", pa.Check.isin(list(STATUSES))),
         "change": pa.Column("float64", nullable=True),
         "rank": pa.Column("float64", _in_range(1), nullable=True),
         "percentile": pa.Column("float64", _in_range(0, 100), nullable=True),
