@@ -8,15 +8,19 @@ from tornado import web
 from voila.voila_identity_provider import VoilaLoginHandler
 
 
-class NotFoundHandler(JupyterHandler):
+class _ProjectTemplates:
+    """Pages rendered from Voilà's template environment (the project template first on its search path), not from
+    Jupyter Server's own templates."""
+
+    def get_template(self, name):
+        return self.settings["voila_jinja2_env"].get_template(name)
+
+
+class NotFoundHandler(_ProjectTemplates, JupyterHandler):
     """Every URL that matches none of Voilà's routes: our template's Danish 404 page instead of Tornado's English one.
 
     Authentication works as on Voilà's own pages: with a token, a reader without it is sent to the login page first.
     """
-
-    def get_template(self, name):
-        # Voilà's template environment (our template first on its search path), not Jupyter Server's own templates.
-        return self.settings["voila_jinja2_env"].get_template(name)
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -24,15 +28,11 @@ class NotFoundHandler(JupyterHandler):
             raise web.HTTPError(404)
 
 
-class LoginHandler(VoilaLoginHandler):
+class LoginHandler(_ProjectTemplates, VoilaLoginHandler):
     """The login page shown with `--token`: our template's Danish login.html instead of Jupyter Server's English one.
 
     Only the template changes; the form posts the same fields (`password`, `_xsrf`) and the login works as before.
     """
-
-    def get_template(self, name):
-        # Voilà's template environment (our template first on its search path), not Jupyter Server's own templates.
-        return self.settings["voila_jinja2_env"].get_template(name)
 
 
 class IdentityProvider(PasswordIdentityProvider):
