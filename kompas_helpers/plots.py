@@ -253,23 +253,23 @@ def _status_word(status: object) -> str:
 
 def _series_rows(table: pd.DataFrame, code: str, kommune_code: str) -> dict[str, pd.DataFrame]:
     """The kommune's, its region's and the country's rows for one indicator, all years (cached per table)."""
-    found = report._cached("series_rows", table, dict)
-    key = (code, kommune_code)
-    if key not in found:
+
+    def make() -> dict[str, pd.DataFrame]:
         _name, region = report.kommune_info(kommune_code)
         t = report.indicator_rows(table, code)
         level = t["level"]
-        found[key] = {
+        return {
             "kommune": t[((level == "kommune") & (t["kommune_code"] == kommune_code)).to_numpy()],
             "region": t[((level == "region") & (t["region"] == region)).to_numpy()],
             "national": t[(level == "national").to_numpy()],
         }
-    return found[key]
+
+    return report.cached_item("series_rows", table, (code, kommune_code), make)
 
 
 def _years(table: pd.DataFrame) -> list[int]:
     """The table's years, sorted (cached per table)."""
-    return report._cached("years", table, lambda: sorted(int(y) for y in table["year"].unique()))
+    return report.cached("years", table, lambda: sorted(int(y) for y in table["year"].unique()))
 
 
 class _ValueLocator(MaxNLocator):

@@ -111,7 +111,8 @@ _CACHE: dict[str, tuple[object, object]] = {}
 _SUMMARY_LEVELS = ("kommune", "region", "national")
 
 
-def _cached(kind: str, source: object, make):
+def cached(kind: str, source: object, make):
+    """`make()`, computed once per `source` object and kind."""
     hit = _CACHE.get(kind)
     if hit is None or hit[0] is not source:
         hit = (source, make())
@@ -119,30 +120,35 @@ def _cached(kind: str, source: object, make):
     return hit[1]
 
 
+def cached_item(kind: str, source: object, key: object, make):
+    """`make()` for one key, computed when first asked for and kept per `source` object and kind."""
+    found = cached(kind, source, dict)
+    if key not in found:
+        found[key] = make()
+    return found[key]
+
+
 def indicator_rows(table: pd.DataFrame, code: str) -> pd.DataFrame:
     """All rows of one indicator (every year and level), cut once per table and kept for the next caller.
 
     Cut when first asked for, not all at once: a dimension report reads 6 to 8 of the 20 indicators, the overview 1.
     """
-    found = _cached("by_indicator", table, dict)
-    if code not in found:
-        found[code] = table[(table["indicator"] == code).to_numpy()]
-    return found[code]
+    return cached_item("by_indicator", table, code, lambda: table[(table["indicator"] == code).to_numpy()])
 
 
 def indicator_year_rows(table: pd.DataFrame, code: str, year: int) -> pd.DataFrame:
     """The rows of one indicator in one year (every level), cut once per table and kept for the next caller."""
-    found = _cached("by_indicator_year", table, dict)
-    key = (code, int(year))
-    if key not in found:
+
+    def make() -> pd.DataFrame:
         t = indicator_rows(table, code)
-        found[key] = t[(t["year"] == year).to_numpy()]
-    return found[key]
+        return t[(t["year"] == year).to_numpy()]
+
+    return cached_item("by_indicator_year", table, (code, int(year)), make)
 
 
 def summary_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The kommune, region and national rows of the table (cached per table)."""
-    return _cached("summary", table, lambda: table[table["level"].isin(_SUMMARY_LEVELS).to_numpy()])
+    return cached("summary", table, lambda: table[table["level"].isin(_SUMMARY_LEVELS).to_numpy()])
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -539,13 +545,13 @@ def almene_stock_data(b: Bundle, kommune_code: str) -> pd.DataFrame:
     almene dwellings, 0–1), dwellings_total (whole organisation), hjemsted_kommune_code, hjemsted_here (bool).
     """
     kommune_info(kommune_code)
-    return _cached(f"stock {kommune_code}", b.dataset.afdelinger, lambda: _almene_stock(b, kommune_code)).copy()
+    return cached(f"stock {kommune_code}", b.dataset.afdelinger, lambda: _almene_stock(b, kommune_code)).copy()
 
 
 def _organisation_dwellings(b: Bundle) -> pd.Series:
     """Almene dwellings per organisation (all its afdelinger), cached per dataset."""
     afd = b.dataset.afdelinger
-    return _cached("org_dwellings", afd, lambda: afd.groupby("organisation_id", observed=True)["dwellings"].sum())
+    return cached("org_dwellings", afd, lambda: afd.groupby("organisation_id", observed=True)["dwellings"].sum())
 
 
 def _almene_stock(b: Bundle, kommune_code: str) -> pd.DataFrame:
