@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kompas_helpers import io, model, paths
+from kompas_helpers import io, kommuner, model, paths
 
 CACHE_DIR = paths.OUTPUTS_DIR / ".cache"
 TABLE_FILE = "indicators.parquet"
@@ -173,7 +173,7 @@ def write_slices(data: str | Path | None = None) -> dict:
     table = pd.read_parquet(path)
     table[_ROW] = np.arange(len(table), dtype=np.int64)
     shared = table["level"].isin(SHARED_LEVELS).to_numpy()
-    codes = list(model.kommuner()["kommune_code"])
+    codes = list(kommuner.table()["kommune_code"])
     own = table[~shared]
     meta = {
         "data_hash": digest,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kompas_helpers import disclosure, registry
-from kompas_helpers.model import Dataset, kommuner
+from kompas_helpers import disclosure, kommuner, registry
+from kompas_helpers.model import Dataset
 from kompas_helpers.schemas import INDICATOR_TABLE_SCHEMA, LEVELS, STATUSES
 
 NATIONAL_ID = "DK"
@@ -27,7 +27,7 @@ class _Vocab:
     COLUMNS = ("indicator", "dimension", "level", "unit_id", "kommune_code", "region", "organisation_id", "status")
 
     def __init__(self, dataset: Dataset):
-        k = kommuner()
+        k = kommuner.table()
         self.kommune_code = list(k["kommune_code"])
         self.region = sorted(k["region"].unique())
         self.organisation_id = sorted(dataset.organisations["organisation_id"].astype(str))
@@ -35,7 +35,7 @@ class _Vocab:
         self.unit_id = list(dict.fromkeys([*afd_ids, *self.organisation_id, *self.kommune_code, *self.region,
                                            NATIONAL_ID]))  # fmt: skip
         self.indicator = list(registry.CODES)
-        self.dimension = ["E", "S", "G"]
+        self.dimension = list(registry.DIMENSIONS)
         self.level = list(LEVELS)
         self.status = list(STATUSES)
         self._indexes: dict[str, pd.Index] = {}
@@ -257,7 +257,7 @@ def _unit_family(dataset: Dataset, vocab: _Vocab, years: list[int], level: str) 
 
 def _kommune_family(dataset: Dataset, vocab: _Vocab, years: list[int]) -> _Family:
     """Indicators measured on the kommune itself (S2): Σ almene dwellings / all dwellings."""
-    k = kommuner()
+    k = kommuner.table()
     codes = k["kommune_code"].to_numpy()
     almene = dataset.afdelinger.groupby("kommune_code", observed=True)["dwellings"].sum()
     almene = pd.Series(almene.to_numpy(dtype=float), index=almene.index.astype(str)).reindex(codes).fillna(0)
@@ -353,7 +353,7 @@ class _Names:
     """A readable name for each unit category, as codes into a short list of names."""
 
     def __init__(self, dataset: Dataset, vocab: _Vocab):
-        k = kommuner()
+        k = kommuner.table()
         afd, orgs = dataset.afdelinger, dataset.organisations
         names = pd.concat(
             [

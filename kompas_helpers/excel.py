@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kompas_helpers import fmt, io, model, registry, report
+from kompas_helpers import danish, fmt, io, kommuner, registry
+from kompas_helpers.report import method
 
 SHEET_ABOUT = "Om data"
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 4  # the data starts on the row below the header
@@ -67,7 +68,7 @@ def key_figures(table: pd.DataFrame, kommune_code: str) -> dict[str, pd.DataFram
     or a kommune's slice of it (it needs the kommune, region and national rows).
     """
     kommune_code = str(kommune_code)
-    region = str(model.kommuner().set_index("kommune_code").loc[kommune_code, "region"])
+    region = str(kommuner.table().set_index("kommune_code").loc[kommune_code, "region"])
     level = table["level"].astype(str).to_numpy()
     unit = table["unit_id"].astype(str).to_numpy()
     key = ["indicator", "year"]
@@ -128,7 +129,7 @@ def _about_rows(
 ) -> list[tuple[str, str]]:
     synthetic = bool(provenance.get("synthetic", False))
     rows = [
-        ("Kommune", f"{model.kommune_name(kommune_code)} (kommunekode {kommune_code})"),
+        ("Kommune", f"{kommuner.name(kommune_code)} (kommunekode {kommune_code})"),
         ("Data", fmt.SYNTHETIC_BANNER_DA if synthetic else "Indberettede data fra de almene boligorganisationer."),
     ]
     if provenance.get("note_da"):
@@ -139,7 +140,7 @@ def _about_rows(
     rows += [
         ("Datasættets fingeraftryk (SHA-256)", data_hash),
         ("Programversion", f"kompas_helpers {version}"),
-        ("Dannet", generated.strftime("%d.%m.%Y kl. %H.%M")),
+        ("Dannet", danish.timestamp(generated)),
         ("", ""),
         ("Sådan læses arkene", ""),
         (
@@ -156,7 +157,7 @@ def _about_rows(
         ("", ""),
         ("Diskretion og beregning", ""),
     ]
-    rows += [("", rule) for rule in report.discretion_rules_da()]
+    rows += [("", rule) for rule in method.discretion_rules_da()]
     return rows
 
 
@@ -181,8 +182,8 @@ def write_workbook(
 
     kommune_code = str(kommune_code)
     generated = generated or dt.datetime.now()
-    name = model.kommune_name(kommune_code)
-    region = str(model.kommuner().set_index("kommune_code").loc[kommune_code, "region"])
+    name = kommuner.name(kommune_code)
+    region = str(kommuner.table().set_index("kommune_code").loc[kommune_code, "region"])
     synthetic = bool(provenance.get("synthetic", False))
     bold = Font(bold=True)
     workbook = openpyxl.Workbook()
@@ -222,7 +223,7 @@ def write_workbook(
         row += 1
     row += 1
     about.cell(row, 1, "Målepunkterne").font = Font(bold=True, size=12)
-    for note in report.method_notes().to_dict("records"):
+    for note in method.method_notes().to_dict("records"):
         row += 1
         about.cell(row, 1, f"{note['Kode']} {note['Målepunkt']}").font = bold
         details = " ".join(f"{label}: {str(note[label]).rstrip('.')}." for label in list(note)[3:])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import html
 import re
 from functools import lru_cache
+
+from kompas_helpers import danish, fmt
 
 PAGE_CSS = """
 body { font-family: "Source Sans Pro", "Segoe UI", Roboto, Arial, sans-serif; color: #111; background: #fff;
@@ -152,11 +155,9 @@ _EXCEL = "nøgletal"
 
 
 def _when(iso: str | None) -> str:
-    import datetime as dt
-
     if not iso:
         return ""
-    return dt.datetime.fromisoformat(iso).strftime("%d.%m.%Y kl. %H.%M")
+    return danish.timestamp(dt.datetime.fromisoformat(iso))
 
 
 def _link(folder: str, file: str, text: str) -> str:
@@ -183,11 +184,6 @@ def _index_cell(folder: str, name: str, output: dict, run_started: str, present)
     return cell
 
 
-def _danish_order(name: str) -> str:
-    """A sort key putting æ, ø and å after z, in that order."""
-    return name.lower().translate(str.maketrans({"æ": "{", "ø": "|", "å": "}"}))
-
-
 def index_html(manifest: dict, present) -> str:
     """The year's index page: every kommune's reports and workbook with their status (Danish, self-contained).
 
@@ -205,7 +201,7 @@ def index_html(manifest: dict, present) -> str:
     head = "".join(f"<th>{html.escape(titles[n])}</th>" for n in order)
     rows = []
     failed = 0
-    for code, entry in sorted(reports.items(), key=lambda item: _danish_order(item[1]["kommune_name"])):
+    for code, entry in sorted(reports.items(), key=lambda item: danish.sort_key(item[1]["kommune_name"])):
         cells = []
         for name in order:
             output = entry["outputs"].get(name)
@@ -222,8 +218,6 @@ def index_html(manifest: dict, present) -> str:
         f"<h1>AlmenKompas – rapporter for {manifest['year']}</h1>",
     ]
     if manifest.get("synthetic"):
-        from kompas_helpers import fmt
-
         parts.append(f'<p class="banner">{html.escape(fmt.SYNTHETIC_BANNER_DA)}</p>')
     total = sum(counts.values())
     parts.append(

@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from kompas_helpers import fmt, paths, registry, report
+from kompas_helpers import cuts, danish, fmt, kommuner, paths, registry
 
 TILES_CSV = paths.REFERENCE_DIR / "kommune_tiles.csv"
 
@@ -255,8 +255,8 @@ def _series_rows(table: pd.DataFrame, code: str, kommune_code: str) -> dict[str,
     """The kommune's, its region's and the country's rows for one indicator, all years (cached per table)."""
 
     def make() -> dict[str, pd.DataFrame]:
-        _name, region = report.kommune_info(kommune_code)
-        t = report.indicator_rows(table, code)
+        _name, region = kommuner.kommune_info(kommune_code)
+        t = cuts.indicator_rows(table, code)
         level = t["level"]
         return {
             "kommune": t[((level == "kommune") & (t["kommune_code"] == kommune_code)).to_numpy()],
@@ -264,12 +264,12 @@ def _series_rows(table: pd.DataFrame, code: str, kommune_code: str) -> dict[str,
             "national": t[(level == "national").to_numpy()],
         }
 
-    return report.cached_item("series_rows", table, (code, kommune_code), make)
+    return cuts.cached_item("series_rows", table, (code, kommune_code), make)
 
 
 def _years(table: pd.DataFrame) -> list[int]:
     """The table's years, sorted (cached per table)."""
-    return report.cached("years", table, lambda: sorted(int(y) for y in table["year"].unique()))
+    return cuts.cached("years", table, lambda: sorted(int(y) for y in table["year"].unique()))
 
 
 class _ValueLocator(MaxNLocator):
@@ -289,7 +289,7 @@ class _ValueLocator(MaxNLocator):
 
 def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: list[int]) -> list[str]:
     ind = registry.get(code)
-    name, region = report.kommune_info(kommune_code)
+    name, region = kommuner.kommune_info(kommune_code)
     labels = {"kommune": name, "region": region, "national": "Hele landet"}
     omitted = []
     not_applicable = set()
@@ -304,7 +304,7 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
         values = np.where(by_year["status"] == "reported", by_year["value"], np.nan)
         ax.plot(years, values, label=labels[key], **SERIES_STYLE[key])
         gaps = []
-        statuses = report.unit_status(by_year["status"], by_year["coverage"])
+        statuses = cuts.unit_status(by_year["status"], by_year["coverage"])
         for year, status in zip(years, statuses, strict=True):
             if status == "not_applicable":
                 not_applicable.add(year)
@@ -343,8 +343,8 @@ def trend_chart(b, kommune_code: str, code: str) -> Figure:
 
 def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: str) -> list[str]:
     ind = registry.get(code)
-    name, _region = report.kommune_info(kommune_code)
-    t = report.indicator_year_rows(table, code, year)
+    name, _region = kommuner.kommune_info(kommune_code)
+    t = cuts.indicator_year_rows(table, code, year)
     afd = t[((t["level"] == "afdeling") & (t["kommune_code"] == kommune_code)).to_numpy()]
     status = afd["status"].astype(str)
     values = afd.loc[status.to_numpy() == "reported", "value"].to_numpy(dtype=float)
@@ -387,11 +387,11 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
             style = SERIES_STYLE[key]
             ax.axvline(rows["value"].iloc[0], color=style["color"], linestyle=style["linestyle"], lw=1.6, label=label)
     ax.legend(loc="upper center", ncols=3, fontsize=9)
-    lines = [f"{report.count_da(len(values), 'afdeling', 'afdelinger')} med tal i {year}."]
+    lines = [f"{danish.count_da(len(values), 'afdeling', 'afdelinger')} med tal i {year}."]
     if n_missing or n_suppressed:
         lines.append(
-            f"Ikke vist: {report.count_da(n_missing, 'afdeling', 'afdelinger')} uden tal (mangler), "
-            f"{report.count_da(n_suppressed, 'afdeling', 'afdelinger')} udeladt af diskretionshensyn "
+            f"Ikke vist: {danish.count_da(n_missing, 'afdeling', 'afdelinger')} uden tal (mangler), "
+            f"{danish.count_da(n_suppressed, 'afdeling', 'afdelinger')} udeladt af diskretionshensyn "
             "(vises aldrig som nul)."
         )
     return lines
@@ -416,7 +416,7 @@ def indicator_figure(b, kommune_code: str, year: int, code: str, *, reuse: bool 
 
     Returns a Figure with one caption for both panels. With `reuse`, the figure is drawn into the one the previous
     call with reuse returned for the same layout (cheaper, for a caller that shows each figure before asking for
-    the next, as `report.show_indicator` does); that previous figure is then gone.
+    the next, as `show.indicator` does); that previous figure is then gone.
     """
     table = _table(b)
     with_spread = registry.get(code).level == "afdeling"
@@ -448,7 +448,7 @@ def _text_colour(rgba) -> str:
 
 
 def _kommune_year(table: pd.DataFrame, code: str, year: int) -> pd.DataFrame:
-    t = report.indicator_rows(table, code)
+    t = cuts.indicator_rows(table, code)
     t = t[((t["year"] == year) & (t["level"] == "kommune")).to_numpy()]
     out = pd.DataFrame(
         {
@@ -508,7 +508,7 @@ def tile_map(table, code: str, year: int, highlight: str | None = None) -> Figur
         if highlight is not None:
             i = int(np.flatnonzero(tiles["kommune_code"].to_numpy() == str(highlight))[0])
             ax.add_patch(Rectangle(corners[i], size, size, fill=False, edgecolor="black", linewidth=3.2, zorder=5))
-            name, _region = report.kommune_info(str(highlight))
+            name, _region = kommuner.kommune_info(str(highlight))
             value = (
                 fmt.with_unit(values[i], ind.unit, ind.decimals)
                 if reported[i]
@@ -529,7 +529,7 @@ def tile_map(table, code: str, year: int, highlight: str | None = None) -> Figur
             [
                 "Hver firkant er en kommune, placeret omtrent som på et danmarkskort; farven viser kommunens tal "
                 "(lys = højt, mørk = lavt).",
-                f"{report.count_da(n_empty, 'kommune', 'kommuner')} uden tal (mangler eller diskretion) er skraverede, "
+                f"{danish.count_da(n_empty, 'kommune', 'kommuner')} uden tal (mangler eller diskretion) er skraverede, "
                 "ikke farvet som nul."
                 if n_empty
                 else "",
@@ -542,7 +542,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
     """Bar chart of all kommuner with a figure for one indicator and year, sorted from best to worst.
 
     The highlighted kommune is dark blue and labelled with its value and rank, the other kommuner in its region
-    orange and dotted, the national value a dotted line; kommuner with coverage below `report.LOW_COVERAGE` carry a
+    orange and dotted, the national value a dotted line; kommuner with coverage below `registry.LOW_COVERAGE` carry a
     triangle. Kommuner without a figure are left out and counted in the caption. Returns a Figure.
     """
     table = _table(table)
@@ -558,7 +558,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
     x = np.arange(len(shown))
     values = shown["value"].to_numpy(dtype=float)
     codes = shown.index.to_numpy()
-    name, region = report.kommune_info(str(highlight)) if highlight is not None else (None, None)
+    name, region = kommuner.kommune_info(str(highlight)) if highlight is not None else (None, None)
     is_kommune = codes == str(highlight)
     is_region = (shown["region"].to_numpy() == region) & ~is_kommune
     fig, (ax,) = _new_figure(10.0, 4.0, margins=(1.0, 3.2, 0.4, 0.45))
@@ -577,7 +577,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
                 label=f"Øvrige i {region}",
             )
             ax.bar(x[is_kommune], values[is_kommune], width=0.8, color=COLOURS["kommune"], label=name)
-        rows = report.indicator_rows(table, code)
+        rows = cuts.indicator_rows(table, code)
         national = rows[((rows["year"] == year) & (rows["level"] == "national")).to_numpy()]
         handles_extra = []
         if len(national) and national["status"].iloc[0] == "reported":
@@ -593,7 +593,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
                     label=f"Hele landet: {fmt.with_unit(nat, ind.unit, ind.decimals)}",
                 )  # fmt: skip
             )
-        low = shown["coverage"].to_numpy(dtype=float) < report.LOW_COVERAGE
+        low = shown["coverage"].to_numpy(dtype=float) < registry.LOW_COVERAGE
         if low.any():
             top = np.nanmax(values) if len(values) else 0
             ax.scatter(x[low], values[low] + 0.03 * top, marker="v", s=22, color="black", zorder=4)
@@ -604,7 +604,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
                     marker="v",
                     color="black",
                     linestyle="none",
-                    label=f"Dækning under {fmt.percent(report.LOW_COVERAGE)}",
+                    label=f"Dækning under {fmt.percent(registry.LOW_COVERAGE)}",
                 )  # fmt: skip
             )
         if is_kommune.any():
@@ -635,7 +635,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
         lines = []
         if n_out or n_none:
             lines.append(
-                f"Ikke vist: {report.count_da(n_out + n_none, 'kommune', 'kommuner')} uden tal (mangler, diskretion "
+                f"Ikke vist: {danish.count_da(n_out + n_none, 'kommune', 'kommuner')} uden tal (mangler, diskretion "
                 "eller ingen enheder)."
             )
         if highlight is not None and not is_kommune.any():

@@ -46,7 +46,7 @@ def _value_matches_status(df):
 INDICATOR_TABLE_SCHEMA = pa.DataFrameSchema(
     {
         "indicator": pa.Column("category", pa.Check.isin(list(registry.CODES))),
-        "dimension": pa.Column("category", pa.Check.isin(["E", "S", "G"])),
+        "dimension": pa.Column("category", pa.Check.isin(list(registry.DIMENSIONS))),
         "year": pa.Column("int64", pa.Check.in_range(2000, 2100)),
         "level": pa.Column("category", pa.Check.isin(list(LEVELS))),
         "unit_id": pa.Column("category"),

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 import kompas_helpers
-from kompas_helpers import model, paths, registry
+from kompas_helpers import kommuner, model, paths, registry
 
 WEIGHTS_CSV = paths.REFERENCE_DIR / "synthetic_weights.csv"
 
@@ -177,7 +177,7 @@ def synthesize(seed: int = 2025, scale: float = 1.0) -> model.Dataset:
 def _kommuner_with_weights() -> pd.DataFrame:
     """The 98 kommuner in code order with their target share of almene dwellings, urbanity and region position."""
     weights = pd.read_csv(WEIGHTS_CSV, dtype={"kommune_code": str}, encoding="utf-8")
-    kom = model.kommuner().merge(weights, on="kommune_code", how="left", validate="one_to_one")
+    kom = kommuner.table().merge(weights, on="kommune_code", how="left", validate="one_to_one")
     if kom["almene_weight"].isna().any() or not kom["region"].isin(list(REGION_SHARES)).all():
         raise ValueError(f"{WEIGHTS_CSV.name} skal have en række for hver af de 98 kommuner")
     kom = kom.assign(code_int=kom["kommune_code"].astype(int)).sort_values("code_int", ignore_index=True)

@@ -15,7 +15,13 @@ from urllib.parse import parse_qs
 import ipywidgets as w
 import pandas as pd
 
-from kompas_helpers import bundle, fmt, model, plots, registry, report
+from kompas_helpers import bundle, danish, fmt, kommuner, plots, registry
+from kompas_helpers.report.header import banner_html, vintage_da
+from kompas_helpers.report.indicator import comparison_table, indicator_html, indicator_intro_html
+from kompas_helpers.report.markup import style_html, table_html
+from kompas_helpers.report.overview import overview_data, overview_html
+from kompas_helpers.report.questions import questions_html
+from kompas_helpers.report.stock import almene_stock_data, almene_stock_html
 from kompas_helpers.serve import DATA_ENV
 
 PREHEAT_ENV = "VOILA_PREHEAT"
@@ -69,10 +75,10 @@ def check_kommune(value: object, allowed: list[str]) -> Checked:
     """A kommune code (or name) from a widget or URL: one of the allowed codes, or a message saying why not."""
     if value is None or str(value).strip() == "":
         return Checked(None)
-    code = model.normalise_kommune_code(value)
+    code = kommuner.normalise_code(value)
     if code in allowed:
         return Checked(code)
-    k = model.kommuner()
+    k = kommuner.table()
     by_name = k.loc[k["kommune_name"].str.casefold() == str(value).strip().casefold(), "kommune_code"]
     if len(by_name) == 1 and by_name.iloc[0] in allowed:
         return Checked(str(by_name.iloc[0]))
@@ -106,7 +112,7 @@ def check_indicator(value: object) -> Checked:
 
 # Display helpers -----------------------------------------------------------------------------------------------
 
-# Widget-only styling; the tables, notes and banner use the reports' CSS (report.CSS).
+# Widget-only styling; the tables, notes and banner use the reports' CSS (style.CSS).
 STYLE = """<style>
 .kompas-message { border: 3px solid #a4262c; background: #fde7e9; color: #111; padding: 0.5em 0.9em;
   margin: 0.4em 0 0.8em; font-size: 11pt; }
@@ -119,7 +125,7 @@ STYLE = """<style>
 img.kompas-figure { max-width: 100%; height: auto; display: block; margin: 0.4em 0; }
 .kompas-pending { color: #555; font-style: italic; }
 </style>"""
-# Dwellings behind a kommune figure below which the comparison page marks it (beside report.LOW_COVERAGE).
+# Dwellings behind a kommune figure below which the comparison page marks it (beside registry.LOW_COVERAGE).
 FEW_DWELLINGS = 100
 
 
@@ -154,8 +160,8 @@ class Headline:
 
 def kommune_headline(b: bundle.Bundle, kommune_code: str, year: int) -> Headline:
     """Key figures for the dashboard's headline, counted from the report functions' own data."""
-    stock = report.almene_stock_data(b, kommune_code)
-    d = report.overview_data(b, kommune_code, year)
+    stock = almene_stock_data(b, kommune_code)
+    d = overview_data(b, kommune_code, year)
     marks = d["mark"]
     return Headline(
         dwellings=int(stock["dwellings"].sum()),
@@ -187,8 +193,8 @@ def headline_html(b: bundle.Bundle, kommune_code: str, year: int) -> str:
 
 
 def heading_html(b: bundle.Bundle, kommune_code: str, year: int) -> str:
-    name, region = report.kommune_info(kommune_code)
-    meta = f"{region} · år {year} · {report.vintage_da(b)}"
+    name, region = kommuner.kommune_info(kommune_code)
+    meta = f"{region} · år {year} · {vintage_da(b)}"
     return (
         f'<div class="kompas kompas-heading"><h1>Kommunens ESG-kompas: {html.escape(name)} Kommune</h1>'
         f'<p class="kompas-meta">{html.escape(meta)}</p></div>'
@@ -201,16 +207,16 @@ def section(title: str, body: str) -> str:
 
 def indicator_section_html(b: bundle.Bundle, kommune_code: str, year: int, code: str) -> str:
     """One indicator as in the dimension reports: intro and comparison, trend and spread chart, organisations."""
-    name, _region = report.kommune_info(kommune_code)
+    name, _region = kommuner.kommune_info(kommune_code)
     ind = registry.get(code)
     figure = figure_html(
         plots.indicator_figure(b, kommune_code, year, code),
         f"{code} {ind.name_da}: udvikling for {name}, regionen og hele landet, og afdelingernes tal i {year}",
     )
     return (
-        report.indicator_html(b, kommune_code, year, code, "top")
+        indicator_html(b, kommune_code, year, code, "top")
         + figure
-        + report.indicator_html(b, kommune_code, year, code, "bottom")
+        + indicator_html(b, kommune_code, year, code, "bottom")
     )
 
 
@@ -223,7 +229,7 @@ def kommune_ranking_table(b: bundle.Bundle, code: str, year: int) -> pd.DataFram
     ind = registry.get(code)
     t = b.table
     rows = t[((t["indicator"] == code) & (t["year"] == year) & (t["level"] == "kommune")).to_numpy()]
-    k = model.kommuner().set_index("kommune_code")
+    k = kommuner.table().set_index("kommune_code")
     rows = rows.set_index(rows["kommune_code"].astype(str).to_numpy()).reindex(k.index)
     status = rows["status"].astype(object).fillna("none").to_numpy()
     order = pd.DataFrame({"reported": status == "reported", "rank": rows["rank"].to_numpy(), "name": k["kommune_name"]})
@@ -238,8 +244,8 @@ def kommune_ranking_table(b: bundle.Bundle, code: str, year: int) -> pd.DataFram
             notes.append(fmt.STATUS_DA[s])
         else:
             flags = []
-            if coverage < report.LOW_COVERAGE:
-                flags.append(f"dækning under {fmt.percent(report.LOW_COVERAGE)}")
+            if coverage < registry.LOW_COVERAGE:
+                flags.append(f"dækning under {fmt.percent(registry.LOW_COVERAGE)}")
             if dwellings < FEW_DWELLINGS:
                 flags.append(f"under {fmt.number(FEW_DWELLINGS)} boliger")
             notes.append(", ".join(flags))
@@ -268,14 +274,9 @@ def kommune_ranking_table(b: bundle.Bundle, code: str, year: int) -> pd.DataFram
 
 def kommune_options() -> list[tuple[str, str]]:
     """(name, code) of the 98 kommuner in Danish alphabetical order (Æ, Ø, Å last)."""
-    k = model.kommuner()
+    k = kommuner.table()
     pairs = list(zip(k["kommune_name"], k["kommune_code"], strict=True))
-    return sorted(pairs, key=lambda pair: _danish_key(pair[0]))
-
-
-def _danish_key(name: str) -> tuple[int, ...]:
-    alphabet = "abcdefghijklmnopqrstuvwxyzæøå"
-    return tuple(alphabet.find(ch) for ch in name.casefold())
+    return sorted(pairs, key=lambda pair: danish.sort_key(pair[0]))
 
 
 def dropdown(options, description: str, width: str) -> w.Dropdown:
@@ -291,11 +292,11 @@ class _Page:
     def __init__(self, b: bundle.Bundle, kommune_code: str, year: int):
         plots.use_style()
         self.bundle = b
-        self.codes = list(model.kommuner()["kommune_code"])
+        self.codes = list(kommuner.table()["kommune_code"])
         self.years = list(b.years)
         self.default_kommune = check_kommune(kommune_code, self.codes).value or self.codes[0]
         self.default_year = check_year(year, self.years).value or b.latest_year
-        self.head = w.HTML(report.style_html() + STYLE + report.banner_html(b))
+        self.head = w.HTML(style_html() + STYLE + banner_html(b))
         self.message = w.HTML()
         self.kommune = dropdown(kommune_options(), "Kommune", "300px")
         self.year = dropdown(sorted(self.years, reverse=True), "År", "130px")
@@ -354,7 +355,7 @@ class _Page:
 
 # Kommunens ESG-kompas ------------------------------------------------------------------------------------------
 
-DIMENSIONS = list(registry.DIMENSION_NAMES_DA)
+DIMENSIONS = list(registry.DIMENSIONS)
 OVERVIEW_TAB_DA = "Overblik"
 
 
@@ -427,8 +428,8 @@ class DashboardApp(_Page):
         self._run(index, steps, now=2 if index == 0 else 1, done=lambda: self._shown.__setitem__(index, chosen))
 
     def _overview_steps(self, code: str, year: int) -> list[Callable[[], None]]:
-        b, name = self.bundle, model.kommune_name(code)
-        headline = registry.get(report.HEADLINE_INDICATOR)
+        b, name = self.bundle, kommuner.name(code)
+        headline = registry.get(registry.HEADLINE_INDICATOR)
         parts = self.overview
 
         def ranking() -> None:
@@ -441,7 +442,7 @@ class DashboardApp(_Page):
             )
 
         def table() -> None:
-            parts["table"].value = section(f"Alle målepunkter for {name}, {year}", report.overview_html(b, code, year))
+            parts["table"].value = section(f"Alle målepunkter for {name}, {year}", overview_html(b, code, year))
 
         def tile_map() -> None:
             parts["map"].value = figure_html(
@@ -450,10 +451,10 @@ class DashboardApp(_Page):
             )
 
         def stock() -> None:
-            parts["stock"].value = section(f"Almene boligorganisationer i {name}", report.almene_stock_html(b, code))
+            parts["stock"].value = section(f"Almene boligorganisationer i {name}", almene_stock_html(b, code))
 
         def questions() -> None:
-            parts["questions"].value = section("Dialogspørgsmål", report.questions_html(b, code, year))
+            parts["questions"].value = section("Dialogspørgsmål", questions_html(b, code, year))
 
         return [table, ranking, tile_map, stock, questions]
 
@@ -466,7 +467,7 @@ class DashboardApp(_Page):
         def questions() -> None:
             self.questions[dim].value = section(
                 f"Dialogspørgsmål om {registry.DIMENSION_NAMES_DA[dim].lower()}",
-                report.questions_html(self.bundle, code, year, dim),
+                questions_html(self.bundle, code, year, dim),
             )
 
         return [*(indicator(i.code) for i in registry.by_dimension(dim)), questions]
@@ -485,7 +486,7 @@ class CompareApp(_Page):
 
     def __init__(self, b: bundle.Bundle, indicator: str = "", kommune_code: str = "", year: int = 0):
         super().__init__(b, kommune_code, year)
-        self.default_indicator = check_indicator(indicator).value or report.HEADLINE_INDICATOR
+        self.default_indicator = check_indicator(indicator).value or registry.HEADLINE_INDICATOR
         self.indicator = dropdown(
             [(f"{i.code} {i.name_da}", i.code) for i in registry.INDICATORS.values()], "Målepunkt", "360px"
         )
@@ -524,14 +525,14 @@ class CompareApp(_Page):
         if chosen is None:
             return
         code, kommune, year = chosen
-        b, ind, name = self.bundle, registry.get(code), model.kommune_name(kommune)
+        b, ind, name = self.bundle, registry.get(code), kommuner.name(kommune)
 
         def heading() -> None:
-            comparison = report.comparison_table(b, kommune, year, code)
+            comparison = comparison_table(b, kommune, year, code)
             self.heading.value = (
                 '<div class="kompas kompas-heading"><h1>Sammenlign kommuner</h1></div>'
-                + f'<div class="kompas">{report.indicator_intro_html(code)}'
-                + report.table_html(
+                + f'<div class="kompas">{indicator_intro_html(code)}'
+                + table_html(
                     comparison,
                     numeric=list(comparison.columns[1:5]),
                     caption=f"{name}, regionen og hele landet, {year}",
@@ -554,12 +555,12 @@ class CompareApp(_Page):
         def table() -> None:
             rows = kommune_ranking_table(b, code, year)
             note = (
-                f"Bemærkning: tal, der bygger på under {fmt.percent(report.LOW_COVERAGE)} af boligerne eller på "
+                f"Bemærkning: tal, der bygger på under {fmt.percent(registry.LOW_COVERAGE)} af boligerne eller på "
                 f"under {fmt.number(FEW_DWELLINGS)} boliger, skal læses med forsigtighed. {fmt.STATUS_NOTE_DA}"
             )
             self.table.value = section(
                 f"Alle kommuner, {year}",
-                report.table_html(rows, numeric=["Nr.", rows.columns[3], "Dækning", "Boliger bag tallet"])
+                table_html(rows, numeric=["Nr.", rows.columns[3], "Dækning", "Boliger bag tallet"])
                 + f'<p class="kompas-note">{html.escape(note)}</p>',
             )
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from kompas_helpers import model, registry, report, widgets
+from kompas_helpers import kommuner, registry, widgets
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -24,13 +24,13 @@ def test_deep_link_ranks_all_kommuner_with_map_coverage_and_the_national_value(p
     expect(comparison).to_contain_text("Aarhus")
     ranking = widgets.kommune_ranking_table(widgets.load_bundle(), "S4", 2025)
     rows = page.locator("table.kompas-table").last.locator("tbody tr")
-    expect(rows).to_have_count(len(model.kommuner()))
+    expect(rows).to_have_count(len(kommuner.table()))
     # Low coverage and few dwellings are marked where the package says so.
     flagged = ranking[ranking["Bemærkning"].str.contains("dækning under")]
     assert len(flagged) > 0
     first = flagged.iloc[0]
     row = rows.filter(has_text=first["Kommune"]).first
-    expect(row).to_contain_text(f"dækning under {round(100 * report.LOW_COVERAGE)} %")
+    expect(row).to_contain_text(f"dækning under {round(100 * registry.LOW_COVERAGE)} %")
 
 
 def test_changing_indicator_updates_the_figures_in_place(page, voila_server):

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from kompas_helpers import fmt, model, widgets
+from kompas_helpers import fmt, kommuner, widgets
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -34,7 +34,7 @@ def test_default_kommune_renders_and_switching_kommune_updates_in_place(page, vo
     latest = widgets.load_bundle().latest_year
     page.goto(voila_server.url())
     figure = first_figure(page)
-    expect(page.locator(HEADING)).to_contain_text(model.kommune_name("101"))
+    expect(page.locator(HEADING)).to_contain_text(kommuner.name("101"))
     expect(page.locator(HEADLINE)).to_contain_text(headline_dwellings("101", latest))
     old_src = figure.get_attribute("src")
 

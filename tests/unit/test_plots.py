@@ -11,7 +11,7 @@ import pytest
 from matplotlib.collections import PatchCollection
 from matplotlib.text import Text
 
-from kompas_helpers import compute, fmt, model, plots, synthesize
+from kompas_helpers import compute, fmt, kommuner, plots, synthesize
 from kompas_helpers.bundle import Bundle
 from tests.fixtures import handmade
 
@@ -40,7 +40,7 @@ def all_text_at_least_9_pt(fig) -> bool:
 
 def test_tiles_cover_every_kommune_once_at_unique_positions():
     tiles = plots.tile_layout()
-    assert sorted(tiles["kommune_code"]) == sorted(model.kommuner()["kommune_code"])
+    assert sorted(tiles["kommune_code"]) == sorted(kommuner.table()["kommune_code"])
     assert tiles["kommune_code"].is_unique
     assert not tiles.duplicated(["row", "col"]).any()
     assert tiles["label"].is_unique
@@ -48,7 +48,7 @@ def test_tiles_cover_every_kommune_once_at_unique_positions():
 
 
 def test_tiles_resemble_the_map():
-    tiles = plots.tile_layout().merge(model.kommuner(), on="kommune_code")
+    tiles = plots.tile_layout().merge(kommuner.table(), on="kommune_code")
     by_name = tiles.set_index("kommune_name")
     # Nordjylland lies north of every kommune in Syddanmark and Sjælland.
     nord = tiles.loc[tiles["region"] == "Region Nordjylland", "row"]

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kompas_helpers import compute, fmt, registry, report
+from kompas_helpers import compute, danish, fmt, registry
 from kompas_helpers.bundle import Bundle
+from kompas_helpers.report import header, indicator, markup, method, overview, params, questions, stock
 from tests.fixtures import handmade
 
 HASH = "0123456789abcdef" * 4
@@ -35,35 +36,35 @@ def row(table: pd.DataFrame, code: str) -> list[str]:
 
 
 def test_check_params_resolves_year_zero_to_the_latest_year(b):
-    assert report.check_params(b, "101", 0) == 2025
-    assert report.check_params(b, "751", 2024) == 2024
+    assert params.check_params(b, "101", 0) == 2025
+    assert params.check_params(b, "751", 2024) == 2024
 
 
 def test_check_params_rejects_a_year_not_in_the_data_in_danish(b):
-    with pytest.raises(report.ParameterError, match=r"Året 2023 findes ikke i data\. Data dækker 2024–2025"):
-        report.check_params(b, "101", 2023)
+    with pytest.raises(params.ParameterError, match=r"Året 2023 findes ikke i data\. Data dækker 2024–2025"):
+        params.check_params(b, "101", 2023)
 
 
 def test_check_params_rejects_an_unknown_kommune_code(b):
-    with pytest.raises(report.ParameterError, match=r"Ukendt kommunekode '999'"):
-        report.check_params(b, "999", 0)
+    with pytest.raises(params.ParameterError, match=r"Ukendt kommunekode '999'"):
+        params.check_params(b, "999", 0)
 
 
 def test_check_params_suggests_the_code_without_leading_zero(b):
-    with pytest.raises(report.ParameterError, match=r"Mente du '101' \(København\)\?"):
-        report.check_params(b, "0101", 0)
+    with pytest.raises(params.ParameterError, match=r"Mente du '101' \(København\)\?"):
+        params.check_params(b, "0101", 0)
 
 
 def test_check_params_rejects_a_number_as_kommune_code(b):
-    with pytest.raises(report.ParameterError, match="Kommunekoden skal være tekst"):
-        report.check_params(b, 101, 0)
+    with pytest.raises(params.ParameterError, match="Kommunekoden skal være tekst"):
+        params.check_params(b, 101, 0)
 
 
 # --- overview -----------------------------------------------------------------------------------------------------
 
 
 def test_overview_table_columns_are_danish_and_name_kommune_and_region(b):
-    table = report.overview_table(b, "101", 2024)
+    table = overview.overview_table(b, "101", 2024)
     assert list(table.columns) == [
         "Kode", "Målepunkt", "Enhed", "København", "Region Hovedstaden", "Hele landet", "Ændring fra 2023",
         "Dækning", "Vurdering",
@@ -72,7 +73,7 @@ def test_overview_table_columns_are_danish_and_name_kommune_and_region(b):
 
 
 def test_overview_table_formats_numbers_in_danish_with_the_mark(b):
-    table = report.overview_table(b, "101", 2024)
+    table = overview.overview_table(b, "101", 2024)
     # E1: 960000/8000 = 120; region (960000+520000)/12000 = 123.3; country 2980000/27000 = 110.4; 100/104 reported.
     assert row(table, "E1") == ["E1", "Energiforbrug", "kWh/m²", "120", "123", "110", "–", "96 %", "dårligere"]
     # E2 with one decimal: 12.0; region 136000/12000 = 11.33; country 256000/27000 = 9.48.
@@ -84,13 +85,13 @@ def test_overview_table_formats_numbers_in_danish_with_the_mark(b):
 
 
 def test_overview_table_shows_suppressed_as_diskretion_never_zero(b):
-    s3 = row(report.overview_table(b, "101", 2024), "S3")
+    s3 = row(overview.overview_table(b, "101", 2024), "S3")
     assert s3[3:6] == ["diskretion", "diskretion", "66"]
     assert s3[8] == "–"
 
 
 def test_context_indicators_get_no_better_worse_mark(b):
-    table = report.overview_table(b, "101", 2024)
+    table = overview.overview_table(b, "101", 2024)
     assert row(table, "S2")[3] == "20"  # 104 almene of 520 dwellings
     assert row(table, "S2")[8] == "kontekst"
     assert row(table, "S5")[3] == "40"  # 20 women of 50 employees in O1 (hjemsted 101): on the band's edge
@@ -99,13 +100,13 @@ def test_context_indicators_get_no_better_worse_mark(b):
 
 def test_overview_change_uses_the_danish_minus_sign(b):
     # 2025: (880000+30000)/8300 = 109.6 against 120 in 2024.
-    table = report.overview_table(b, "101", 2025)
+    table = overview.overview_table(b, "101", 2025)
     assert row(table, "E1")[3:] == ["110", "110", "100", "−10", "100 %", "dårligere"]
     assert row(table, "E2")[3] == "mangler"
 
 
 def test_overview_data_marks_and_deviation(b):
-    d = report.overview_data(b, "101", 2024)
+    d = overview.overview_data(b, "101", 2024)
     assert d.loc["E1", "value"] == pytest.approx(120.0)
     assert d.loc["E1", "deviation"] == pytest.approx((120 - 2980000 / 27000) / (2980000 / 27000))
     assert d.loc["S3", "status"] == "suppressed"
@@ -129,26 +130,26 @@ def test_overview_data_marks_and_deviation(b):
     ],
 )
 def test_mark_rule(direction, value, national, band, expected):
-    assert report.judge(direction, value, national, band) == expected
+    assert overview.judge(direction, value, national, band) == expected
 
 
 def test_mark_rule_text_states_the_threshold_and_the_context_indicators():
-    text = report.mark_rule_da()
+    text = overview.mark_rule_da()
     assert "større end 5 % af landstallet" in text
     assert "S2 Andel af almene boliger i området" in text
     assert "S5 Medarbejdersammensætning holdes op mod målbåndet 40–60 %" in text
 
 
 def test_overview_html_styles_status_words_and_marks_and_explains_them(b):
-    out = report.overview_html(b, "101", 2024)
+    out = overview.overview_html(b, "101", 2024)
     assert '<span class="kompas-status">diskretion</span>' in out
     assert '<span class="kompas-mark kompas-mark-worse">dårligere</span>' in out
     assert html.escape(fmt.STATUS_NOTE_DA) in out
-    assert html.escape(report.mark_rule_da()) in out
+    assert html.escape(overview.mark_rule_da()) in out
 
 
 def test_table_html_escapes_cells():
-    out = report.table_html(pd.DataFrame({"Navn": ["<b>A & B</b>"], "Tal": ["1.234,5"]}), numeric=["Tal"])
+    out = markup.table_html(pd.DataFrame({"Navn": ["<b>A & B</b>"], "Tal": ["1.234,5"]}), numeric=["Tal"])
     assert "&lt;b&gt;A &amp; B&lt;/b&gt;" in out
     assert '<td class="num">1.234,5</td>' in out
 
@@ -157,13 +158,13 @@ def test_table_html_escapes_cells():
 
 
 def test_header_has_banner_kommune_region_and_vintage(b):
-    html = report.header_html(b, "101", 2024)
+    html = header.header_html(b, "101", 2024)
     assert fmt.SYNTHETIC_BANNER_DA[:40] in html
     assert "<h2>København: ESG-overblik 2024</h2>" in html
     assert "Region Hovedstaden · rapportår 2024" in html
     assert "<style>" in html
     assert (
-        report.vintage_da(b, dt.date(2025, 11, 27))
+        header.vintage_da(b, dt.date(2025, 11, 27))
         == "Data for 2024–2025 · datasæt 0123456789ab · dannet 27. november 2025"
     )
 
@@ -173,23 +174,23 @@ def test_vintage_dates_in_danish_as_babel(b, month):
     from babel.dates import format_date
 
     day = dt.date(2026, month, 3)
-    assert report.vintage_da(b, day).endswith(f"dannet {format_date(day, 'd. MMMM y', locale='da_DK')}")
+    assert header.vintage_da(b, day).endswith(f"dannet {format_date(day, 'd. MMMM y', locale='da_DK')}")
 
 
 def test_header_without_banner_for_real_data(b):
     dataset = handmade.dataset(handmade.all_2024())
     dataset.provenance = {"synthetic": False}
     real = Bundle(dataset, b.table, b.data_dir, b.data_hash)
-    assert report.banner_html(real) == ""
-    assert fmt.SYNTHETIC_BANNER_DA[:40] not in report.header_html(real, "101", 2024, "E")
-    assert "<h2>København: miljø (E) 2024</h2>" in report.header_html(real, "101", 2024, "E")
+    assert header.banner_html(real) == ""
+    assert fmt.SYNTHETIC_BANNER_DA[:40] not in header.header_html(real, "101", 2024, "E")
+    assert "<h2>København: miljø (E) 2024</h2>" in header.header_html(real, "101", 2024, "E")
 
 
 # --- almene stock -------------------------------------------------------------------------------------------------
 
 
 def test_almene_stock_table(b):
-    table = report.almene_stock_table(b, "101")
+    table = stock.almene_stock_table(b, "101")
     assert table.values.tolist() == [
         ["Boligselskabet Nord", "1", "100", "96,2 %", "150", "i kommunen"],
         ["Boligforeningen Syd", "1", "4", "3,8 %", "204", "Aarhus"],
@@ -198,20 +199,20 @@ def test_almene_stock_table(b):
 
 
 def test_almene_stock_html_marks_the_total_row(b):
-    assert '<tr class="kompas-total">' in report.almene_stock_html(b, "751")
+    assert '<tr class="kompas-total">' in stock.almene_stock_html(b, "751")
 
 
 # --- questions ----------------------------------------------------------------------------------------------------
 
 
 def test_standing_questions_are_the_six_from_the_folder():
-    assert len(report.STANDING_QUESTIONS_DA) == 6
-    assert all(q.endswith("?") for q in report.STANDING_QUESTIONS_DA)
-    assert report.STANDING_QUESTIONS_DA[0].startswith("Hvilke af boligorganisationens ESG-målepunkter")
+    assert len(questions.STANDING_QUESTIONS_DA) == 6
+    assert all(q.endswith("?") for q in questions.STANDING_QUESTIONS_DA)
+    assert questions.STANDING_QUESTIONS_DA[0].startswith("Hvilke af boligorganisationens ESG-målepunkter")
 
 
 def test_data_questions_start_with_the_worst_deviation(b):
-    q = report.data_questions(b, "101", 2024)
+    q = questions.data_questions(b, "101", 2024)
     assert list(q.columns) == ["Anledning", "Målepunkt", "Spørgsmål"]
     # E4: 14/104 = 13.5 % against 14/354 = 4.0 %: the largest relative deviation (+240 %), lower is better.
     assert q.iloc[0].tolist()[:2] == ["Afvigelse fra landet", "E4 Sårbarhed for klimaændringer"]
@@ -222,7 +223,7 @@ def test_data_questions_start_with_the_worst_deviation(b):
 
 
 def test_data_questions_name_suppressed_kommune_figures(b):
-    q = report.data_questions(b, "101", 2024)
+    q = questions.data_questions(b, "101", 2024)
     supp = q[q["Anledning"] == "Diskretion"]
     assert list(supp["Målepunkt"]) == ["S3 Livschancer", "S1 Medarbejdertrivsel"]
     assert "kommunens samlede tal for 2024 er udeladt af diskretionshensyn" in supp.iloc[0]["Spørgsmål"]
@@ -231,13 +232,13 @@ def test_data_questions_name_suppressed_kommune_figures(b):
 def test_data_questions_count_suppressed_afdelinger():
     # Two households represented in Lille Toft (4 dwellings) is about fewer than 5 persons: suppressed, and its
     # sibling in the kommune too (secondary); the kommune's G1 (14/104) stays published.
-    q = report.data_questions(make_bundle([(2024, "O2-002", "households_represented", 2.0)]), "101", 2024, "G")
+    q = questions.data_questions(make_bundle([(2024, "O2-002", "households_represented", 2.0)]), "101", 2024, "G")
     supp = q[q["Anledning"] == "Diskretion"]
     assert supp.iloc[0]["Spørgsmål"].startswith("G1 Beboerdemokrati: 2 af 2 afdelingers tal for 2024 er udeladt")
 
 
 def test_data_questions_find_the_worst_trend():
-    q = report.data_questions(make_bundle([(2025, "O1-001", "residual_waste_kg", 50000.0)]), "101", 2025)
+    q = questions.data_questions(make_bundle([(2025, "O1-001", "residual_waste_kg", 50000.0)]), "101", 2025)
     trend = q[q["Anledning"] == "Udvikling"]
     # E6: 36200/104 = 348.1 in 2024, 50000/100 = 500 in 2025.
     assert trend.iloc[0]["Spørgsmål"].startswith(
@@ -247,33 +248,33 @@ def test_data_questions_find_the_worst_trend():
 
 def test_data_questions_flag_low_coverage_and_missing_data():
     b = make_bundle([(2025, "O2-002", "residual_waste_kg", 1000.0)])
-    q = report.data_questions(b, "101", 2025, "E")
+    q = questions.data_questions(b, "101", 2025, "E")
     coverage = q[q["Anledning"] == "Datadækning"]
     # Only Lille Toft (4 of 104 dwellings) reported waste in 2025.
     assert coverage.iloc[0]["Spørgsmål"].startswith("E6 Affald: tallet for 2025 bygger kun på 4 % af boligerne.")
-    assert row(report.overview_table(b, "101", 2025), "E6")[7] == "4 % (lav)"
+    assert row(overview.overview_table(b, "101", 2025), "E6")[7] == "4 % (lav)"
     assert coverage.iloc[1]["Målepunkt"] == "E2, E3, E4, E5"
     assert "ingen indberetninger for 2025 til E2 klimaaftryk, E3 energimærkning" in coverage.iloc[1]["Spørgsmål"]
 
 
 def test_questions_html_has_standing_questions_only_in_the_overview(b):
-    overview = report.questions_html(b, "101", 2024)
-    dimension = report.questions_html(b, "101", 2024, "E")
-    assert all(q in overview for q in report.STANDING_QUESTIONS_DA)
-    assert report.STANDING_QUESTIONS_DA[0] not in dimension
+    overview = questions.questions_html(b, "101", 2024)
+    dimension = questions.questions_html(b, "101", 2024, "E")
+    assert all(q in overview for q in questions.STANDING_QUESTIONS_DA)
+    assert questions.STANDING_QUESTIONS_DA[0] not in dimension
     assert "Spørgsmål ud fra Københavns egne tal" in overview
 
 
 def test_genitive():
-    assert report.genitive("København") == "Københavns"
-    assert report.genitive("Nordfyns") == "Nordfyns'"
+    assert danish.genitive("København") == "Københavns"
+    assert danish.genitive("Nordfyns") == "Nordfyns'"
 
 
 # --- method notes -------------------------------------------------------------------------------------------------
 
 
 def test_method_notes_come_from_the_registry():
-    notes = report.method_notes()
+    notes = method.method_notes()
     assert len(notes) == 20
     e1 = notes.iloc[0].tolist()
     assert e1[:2] == ["E1", "Energiforbrug"]
@@ -282,11 +283,11 @@ def test_method_notes_come_from_the_registry():
     e3 = notes[notes["Kode"] == "E3"].iloc[0]
     assert e3["Beregning"].startswith("Σ tæller / Σ nævner × 100. Boligvægtet andel")
     assert notes[notes["Kode"] == "E4"].iloc[0]["Første år"] == "2023"
-    assert list(report.method_notes("G")["Kode"]) == ["G1", "G2", "G3", "G4", "G5", "G6"]
+    assert list(method.method_notes("G")["Kode"]) == ["G1", "G2", "G3", "G4", "G5", "G6"]
 
 
 def test_discretion_rules_state_the_thresholds():
-    rules = " ".join(report.discretion_rules_da())
+    rules = " ".join(method.discretion_rules_da())
     assert "færre end 5 personer" in rules
     assert "mindst 100 beboere" in rules
     assert "mindst 20 personer" in rules
@@ -298,7 +299,7 @@ def test_discretion_rules_state_the_thresholds():
 
 
 def test_comparison_table(b):
-    table = report.comparison_table(b, "101", 2024, "E1")
+    table = indicator.comparison_table(b, "101", 2024, "E1")
     assert list(table.columns) == ["Niveau", "Værdi (kWh/m²)", "Ændring fra 2023", "Dækning", "Enheder indberettet",
                                    "Vurdering"]  # fmt: skip
     assert table.values.tolist() == [
@@ -306,12 +307,12 @@ def test_comparison_table(b):
         ["Region Hovedstaden", "123", "–", "97 %", "2 afdelinger", ""],
         ["Hele landet", "110", "–", "99 %", "3 afdelinger", ""],
     ]
-    s3 = report.comparison_table(b, "101", 2024, "S3")
+    s3 = indicator.comparison_table(b, "101", 2024, "S3")
     assert s3["Værdi (%)"].tolist() == ["diskretion", "diskretion", "66"]
 
 
 def test_organisation_table_for_an_afdeling_indicator(b):
-    table = report.organisation_table(b, "101", 2024, "E1")
+    table = indicator.organisation_table(b, "101", 2024, "E1")
     assert table.values.tolist() == [
         ["Boligselskabet Nord", "1 af 1", "120", "123", "100 %", "i kommunen"],
         ["Boligforeningen Syd", "0 af 1", "mangler", "100", "0 %", "Aarhus"],
@@ -319,16 +320,16 @@ def test_organisation_table_for_an_afdeling_indicator(b):
 
 
 def test_organisation_table_for_an_organisation_indicator_lists_hjemsted_organisations(b):
-    table = report.organisation_table(b, "751", 2024, "G4")
+    table = indicator.organisation_table(b, "751", 2024, "G4")
     assert table.values.tolist() == [["Boligforeningen Syd", "90", "–", "100 %", "204"]]
     # S1 of O1: 3000/40 = 75 would be shown, but secondary suppression hides it with O2's 3 respondents.
-    assert report.organisation_table(b, "101", 2024, "S1")["Værdi (indeks)"].tolist() == ["diskretion"]
-    assert report.organisation_table(b, "101", 2024, "S2").empty
+    assert indicator.organisation_table(b, "101", 2024, "S1")["Værdi (indeks)"].tolist() == ["diskretion"]
+    assert indicator.organisation_table(b, "101", 2024, "S2").empty
 
 
 def test_indicator_html_has_intro_and_registry_questions(b):
-    top = report.indicator_html(b, "101", 2024, "E4", "top")
-    bottom = report.indicator_html(b, "101", 2024, "E4", "bottom")
+    top = indicator.indicator_html(b, "101", 2024, "E4", "top")
+    bottom = indicator.indicator_html(b, "101", 2024, "E4", "bottom")
     ind = registry.get("E4")
     assert '<h3 id="E4">E4 Sårbarhed for klimaændringer</h3>' in top
     assert ind.why_da in top
@@ -339,12 +340,20 @@ def test_indicator_html_has_intro_and_registry_questions(b):
 def test_a_kommune_without_hjemsted_organisations_has_no_organisation_figure(b):
     # Frederiksberg (147) has an afdeling of O1 but no organisation with its hjemsted there.
     # The table has a kommune row with status missing and no units behind it: shown as «–», not «mangler».
-    assert row(report.overview_table(b, "147", 2024), "G4")[3:] == ["–", "70", "80", "–", "–", "–"]  # O1 only in region
-    assert row(report.overview_table(b, "147", 2024), "S5")[3] == "–"
-    assert report.comparison_table(b, "147", 2024, "G4").iloc[0].tolist() == [
+    table = overview.overview_table(b, "147", 2024)
+    assert row(table, "G4")[3:] == [
+        "–",
+        "70",
+        "80",
+        "–",
+        "–",
+        "–",
+    ]  # O1 only in region
+    assert row(overview.overview_table(b, "147", 2024), "S5")[3] == "–"
+    assert indicator.comparison_table(b, "147", 2024, "G4").iloc[0].tolist() == [
         "Frederiksberg", "–", "–", "–", "0 boligorganisationer", "–",
     ]  # fmt: skip
-    assert report.organisation_table(b, "147", 2024, "G4").empty
-    assert "Ingen boligorganisationer har hjemsted i Frederiksberg" in report.indicator_html(
+    assert indicator.organisation_table(b, "147", 2024, "G4").empty
+    assert "Ingen boligorganisationer har hjemsted i Frederiksberg" in indicator.indicator_html(
         b, "147", 2024, "G4", "bottom"
     )

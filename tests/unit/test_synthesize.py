@@ -7,7 +7,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from kompas_helpers import io, model, registry, synthesize
+from kompas_helpers import io, kommuner, model, registry, synthesize
 
 SMALL = 0.05
 YEARS = list(range(2021, 2026))
@@ -89,7 +89,7 @@ def test_columns_dtypes_and_keys_match_the_model(full: model.Dataset, name: str)
 
 
 def test_foreign_keys_hold(full: model.Dataset) -> None:
-    codes = set(model.kommuner()["kommune_code"])
+    codes = set(kommuner.table()["kommune_code"])
     assert set(full.afdelinger["organisation_id"]) == set(full.organisations["organisation_id"])
     assert set(full.afdelinger["kommune_code"]) <= codes
     assert set(full.organisations["hjemsted_kommune_code"]) <= codes
@@ -120,7 +120,7 @@ def test_sector_totals_at_scale_1(full: model.Dataset) -> None:
 @pytest.mark.parametrize("fixture", ["full", "small"])
 def test_every_kommune_has_an_afdeling(fixture: str, request: pytest.FixtureRequest) -> None:
     dataset = request.getfixturevalue(fixture)
-    assert set(dataset.afdelinger["kommune_code"]) == set(model.kommuner()["kommune_code"])
+    assert set(dataset.afdelinger["kommune_code"]) == set(kommuner.table()["kommune_code"])
 
 
 def test_small_scale_shrinks_the_sector(small: model.Dataset) -> None:
@@ -138,7 +138,7 @@ def test_dwellings_per_afdeling_are_right_skewed(full: model.Dataset) -> None:
 
 
 def test_regional_split(full: model.Dataset) -> None:
-    afd = full.afdelinger.merge(model.kommuner(), on="kommune_code")
+    afd = full.afdelinger.merge(kommuner.table(), on="kommune_code")
     share = afd.groupby("region")["dwellings"].sum() / afd["dwellings"].sum()
     expected = pd.Series(synthesize.REGION_SHARES)
     assert np.allclose(share.reindex(expected.index), expected, atol=0.02)

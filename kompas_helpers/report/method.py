@@ -1,0 +1,74 @@
+"""Method notes per indicator and the discretion rules, generated from the registry."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kompas_helpers import danish, fmt, registry
+from kompas_helpers.report.markup import bullets, note, table_html, wrap
+from kompas_helpers.report.overview import mark_rule_da
+
+
+def _measure_da(name: str) -> str:
+    m = registry.MEASURES[name]
+    return f"{m.label_da} ({m.unit})"
+
+
+def method_notes(dimension: str | None = None) -> pd.DataFrame:
+    """Method notes per indicator from the registry, as a display table.
+
+    Columns: Kode, Målepunkt, Definition, Tæller, Nævner, Beregning, Kilde, Retning, Niveau, Første år.
+    """
+    rows = []
+    for code in registry.codes(dimension):
+        i = registry.get(code)
+        formula = f"Σ tæller / Σ nævner × {fmt.number(i.scale)}" if i.scale != 1 else "Σ tæller / Σ nævner"
+        rows.append(
+            [
+                code,
+                i.name_da,
+                f"{i.description_da} Enhed: {i.unit}.",
+                _measure_da(i.numerator),
+                _measure_da(i.denominator),
+                f"{formula}. {i.aggregation}.",
+                i.source,
+                i.direction_da,
+                danish.LEVEL_DA[i.level],
+                str(i.first_year) if i.first_year else "alle år",
+            ]
+        )
+    columns = ["Kode", "Målepunkt", "Definition", "Tæller", "Nævner", "Beregning", "Kilde", "Retning", "Niveau",
+               "Første år"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def discretion_rules_da() -> list[str]:
+    """The discretion (statistical disclosure) rules in plain Danish, generated from the registry's thresholds."""
+    persons = [i.code for i in registry.INDICATORS.values() if i.disclosure == "persons"]
+    register = [i.code for i in registry.INDICATORS.values() if i.disclosure == "register"]
+    return [
+        f"Et tal vises ikke, hvis det handler om færre end {registry.MIN_PERSONS} personer, fx besvarelser i en "
+        f"måling eller medarbejdere ({', '.join(persons)}).",
+        f"Tal fra registre ({', '.join(register)}) vises kun for afdelinger med mindst "
+        f"{fmt.number(registry.MIN_REGISTER_RESIDENTS)} beboere og kun, når mindst "
+        f"{registry.MIN_REGISTER_DENOMINATOR} personer indgår i beregningen.",
+        "Hvis et udeladt tal ville kunne regnes ud fra en sum og de andre tal (fx kommunens tal minus de øvrige "
+        "afdelingers), udelades også det mindste af de andre tal (sekundær diskretion).",
+        "Udeladte tal står som «diskretion» i tabellerne og er udeladt af figurerne; de tæller aldrig som nul.",
+        "Manglende indberetninger står som «mangler» og er heller ikke nul. Dækningen viser, hvor stor en del af "
+        "boligerne et tal bygger på.",
+        "Alle tal over afdelingsniveau er forholdet mellem summer (Σ tæller / Σ nævner), ikke et gennemsnit af "
+        "afdelingernes tal, så store afdelinger vejer mere end små.",
+    ]
+
+
+def method_html(dimension: str | None = None) -> str:
+    """Method notes per indicator and the discretion rules, as HTML."""
+    table = method_notes(dimension)
+    return wrap(
+        table_html(table),
+        "<h3>Diskretion og manglende tal</h3>",
+        bullets(discretion_rules_da()),
+        note(fmt.STATUS_NOTE_DA),
+        note(mark_rule_da()),
+    )
