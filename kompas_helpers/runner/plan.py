@@ -97,8 +97,9 @@ def resolve_kommuner(values: Sequence[str] | None) -> list[Kommune]:
 def template_parameters(path: Path) -> dict[str, str]:
     """The names (and declared types) assigned in a notebook's cell tagged «parameters», read without running it.
 
-    The names and types are papermill's own reading of the cell (what it reads is what it can inject); the cell is
-    checked first, so that a notebook papermill cannot use is a RunError naming the template.
+    The names and types are papermill's own reading of the cell (papermill.inspect_notebook). The notebook and the
+    cell are checked first, so that an unreadable notebook, a missing parameters cell or invalid Python in it is a
+    RunError naming the template.
     """
     import papermill
 
