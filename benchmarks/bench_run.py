@@ -22,10 +22,11 @@ from pathlib import Path
 
 import nbformat
 
-from kompas_helpers import bundle, paths, runner
+from kompas_helpers import bundle, paths
+from kompas_helpers.runner import plan
 
 BIN = Path(sys.executable).parent
-TEMPLATES = runner.TEMPLATES
+TEMPLATES = plan.TEMPLATES
 TARGET_SPEEDUP, TARGET_FLOOR_RATIO, TARGET_FULL_SECONDS = 4.0, 1.5, 480
 
 

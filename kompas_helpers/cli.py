@@ -91,7 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from kompas_helpers import runner
+    from kompas_helpers.runner import batch, plan
 
     extra = {}
     for item in args.parameter or []:
@@ -99,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UserError(f"--parameter skal skrives NAVN=VÆRDI, fik «{item}».")
         extra[name.strip()] = value
-    options = runner.RunOptions(
+    options = plan.RunOptions(
         kommuner=None if args.all else args.kommune,
         year=args.year,
         templates=args.templates,
@@ -110,8 +110,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         parameters=extra,
     )
     try:
-        return runner.run(options, progress=sys.stderr, summary=sys.stdout).exit_code
-    except runner.RunError as exc:
+        return batch.run(options, progress=sys.stderr, summary=sys.stdout).exit_code
+    except plan.RunError as exc:
         raise UserError(str(exc)) from exc
 
 

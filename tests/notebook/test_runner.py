@@ -21,7 +21,8 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from kompas_helpers import bundle, cli, excel, fmt, htmlreport, io, paths, registry, runner, synthesize
+from kompas_helpers import bundle, cli, excel, fmt, htmlreport, io, paths, registry, synthesize
+from kompas_helpers.runner import batch, plan, worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
 KOMMUNER = ["101", "751"]
@@ -35,10 +36,10 @@ def small_data(tmp_path_factory) -> Path:
     return folder
 
 
-def run(small_data: Path, out: Path, templates, kommuner=KOMMUNER, workers=1, **options) -> runner.RunReport:
+def run(small_data: Path, out: Path, templates, kommuner=KOMMUNER, workers=1, **options) -> batch.RunReport:
     progress, summary = stdio.StringIO(), stdio.StringIO()
-    report = runner.run(
-        runner.RunOptions(kommuner=kommuner, templates=templates, data=small_data, out=out, workers=workers, **options),
+    report = batch.run(
+        plan.RunOptions(kommuner=kommuner, templates=templates, data=small_data, out=out, workers=workers, **options),
         progress=progress,
         summary=summary,
     )
@@ -50,7 +51,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def statuses(report: runner.RunReport) -> dict[tuple[str, str], str]:
+def statuses(report: batch.RunReport) -> dict[tuple[str, str], str]:
     return {(r.kommune_code, r.template): r.status for r in report.results}
 
 
@@ -100,7 +101,7 @@ def resources(page: str) -> _Resources:
 
 
 @pytest.fixture(scope="module")
-def full_run(small_data, tmp_path_factory) -> runner.RunReport:
+def full_run(small_data, tmp_path_factory) -> batch.RunReport:
     out = tmp_path_factory.mktemp("out")
     return run(small_data, out, None, workers=2)
 
@@ -113,7 +114,7 @@ def test_every_output_is_written(full_run):
     assert year_dir.name == "2025"
     for code, folder in FOLDERS.items():
         files = sorted(p.name for p in (year_dir / folder).iterdir())
-        expected = [f"{t}.{ext}" for t in runner.TEMPLATES for ext in ("html", "ipynb")] + [runner.EXCEL_FILE]
+        expected = [f"{t}.{ext}" for t in plan.TEMPLATES for ext in ("html", "ipynb")] + [plan.EXCEL_FILE]
         assert files == sorted(expected), code
     assert (year_dir / "index.html").is_file()
     assert (year_dir / "manifest.json").is_file()
@@ -123,7 +124,7 @@ def test_every_output_is_written(full_run):
 @pytest.mark.notebook
 def test_executed_notebooks_carry_the_injected_parameters(full_run, small_data):
     for code, folder in FOLDERS.items():
-        for template in runner.TEMPLATES:
+        for template in plan.TEMPLATES:
             nb = nbformat.read(full_run.out_dir / folder / f"{template}.ipynb", as_version=4)
             injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
             assert len(injected) == 1
@@ -138,7 +139,7 @@ def test_executed_notebooks_carry_the_injected_parameters(full_run, small_data):
 
 @pytest.mark.notebook
 def test_html_reports_show_every_section_and_no_code(full_run):
-    for template in runner.TEMPLATES:
+    for template in plan.TEMPLATES:
         source = nbformat.read(paths.TEMPLATES_DIR / f"{template}.ipynb", as_version=4)
         headings = [
             line.lstrip("#").strip()
@@ -176,7 +177,7 @@ def test_excel_reads_back_with_the_table_values(full_run, small_data):
     table = bundle.load(small_data).table
     kommune_rows = table[table["level"] == "kommune"]
     for code, folder in FOLDERS.items():
-        book = openpyxl.load_workbook(full_run.out_dir / folder / runner.EXCEL_FILE)
+        book = openpyxl.load_workbook(full_run.out_dir / folder / plan.EXCEL_FILE)
         assert book.sheetnames == [*registry.DIMENSION_NAMES_DA.values(), excel.SHEET_ABOUT]
         rows = {}
         for name in registry.DIMENSION_NAMES_DA.values():
@@ -197,20 +198,20 @@ def test_excel_reads_back_with_the_table_values(full_run, small_data):
 def test_manifest_records_the_run(full_run, small_data):
     manifest = json.loads((full_run.out_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["data_hash"] == bundle.dataset_hash(small_data)
-    assert manifest["package_version"] == runner.kompas_helpers.__version__
+    assert manifest["package_version"] == batch.kompas_helpers.__version__
     assert manifest["synthetic"] is True
     assert manifest["year"] == 2025
     run_info = manifest["run"]
     assert run_info["started"] <= run_info["ended"]
     assert run_info["parameters"]["kommuner"] == KOMMUNER
-    assert run_info["parameters"]["templates"] == list(runner.TEMPLATES)
+    assert run_info["parameters"]["templates"] == list(plan.TEMPLATES)
     assert run_info["parameters"]["workers"] == 2
     assert run_info["counts"] == {"ok": 10, "failed": 0, "interrupted": 0}
     assert len(manifest["notebooks"]) == 10
     assert all(n["seconds"] > 0 for n in manifest["notebooks"])
     for code in KOMMUNER:
         outputs = manifest["reports"][code]["outputs"]
-        assert set(outputs) == {*runner.TEMPLATES, runner.EXCEL_JOB}
+        assert set(outputs) == {*plan.TEMPLATES, plan.EXCEL_JOB}
         assert {o["status"] for o in outputs.values()} == {"ok"}
 
 
@@ -225,8 +226,8 @@ def test_index_links_every_report(full_run):
                 links.add(unquote(dict(attrs)["href"]))
 
     Links().feed(page)
-    expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in runner.TEMPLATES}
-    expected |= {f"{folder}/{runner.EXCEL_FILE}" for folder in FOLDERS.values()}
+    expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in plan.TEMPLATES}
+    expected |= {f"{folder}/{plan.EXCEL_FILE}" for folder in FOLDERS.values()}
     assert links == expected
     assert all((full_run.out_dir / link).is_file() for link in links)
     assert resources(page).fetched == []
@@ -251,7 +252,7 @@ def test_progress_and_danish_summary(full_run):
 
 
 def test_unknown_kommune_is_refused_before_anything_runs(small_data, tmp_path, capsys):
-    with pytest.raises(runner.RunError, match="«999»") as caught:
+    with pytest.raises(plan.RunError, match="«999»") as caught:
         run(small_data, tmp_path / "out", [str(FIXTURES / "minimal.ipynb")], kommuner=["101", "999", "Atlantis"])
     assert "«Atlantis»" in str(caught.value) and "Intet er kørt" in str(caught.value)
     code = cli.main(["run", "--kommune", "999", "--data", str(small_data), "--out", str(tmp_path / "out")])
@@ -261,39 +262,39 @@ def test_unknown_kommune_is_refused_before_anything_runs(small_data, tmp_path, c
 
 
 def test_kommune_names_and_leading_zeros_are_understood():
-    chosen = runner.resolve_kommuner(["0101", "aarhus", "101"])
+    chosen = plan.resolve_kommuner(["0101", "aarhus", "101"])
     assert [(k.code, k.folder) for k in chosen] == [("101", "101-københavn"), ("751", "751-aarhus")]
 
 
 def test_kommune_folders_keep_danish_letters():
-    assert runner.kommune_folder("173", "Lyngby-Taarbæk") == "173-lyngby-taarbæk"
-    assert runner.kommune_folder("825", "Læsø") == "825-læsø"
-    assert runner.kommune_folder("400", "Bornholm") == "400-bornholm"
-    assert runner.kommune_folder("999", "Sankt Åge/Éntré") == "999-sankt-åge-entre"
+    assert plan.kommune_folder("173", "Lyngby-Taarbæk") == "173-lyngby-taarbæk"
+    assert plan.kommune_folder("825", "Læsø") == "825-læsø"
+    assert plan.kommune_folder("400", "Bornholm") == "400-bornholm"
+    assert plan.kommune_folder("999", "Sankt Åge/Éntré") == "999-sankt-åge-entre"
 
 
 def test_unknown_parameter_is_refused(small_data, tmp_path):
     minimal = str(FIXTURES / "minimal.ipynb")
-    with pytest.raises(runner.RunError, match="ingen parameter «farve»"):
+    with pytest.raises(plan.RunError, match="ingen parameter «farve»"):
         run(small_data, tmp_path / "out", [minimal], parameters={"farve": "rød"})
-    with pytest.raises(runner.RunError, match="«no_data_parameter» har ingen parameter «data»"):
+    with pytest.raises(plan.RunError, match="«no_data_parameter» har ingen parameter «data»"):
         run(small_data, tmp_path / "out", [minimal, str(FIXTURES / "no_data_parameter.ipynb")])
-    with pytest.raises(runner.RunError, match="skal være int"):
+    with pytest.raises(plan.RunError, match="skal være int"):
         run(small_data, tmp_path / "out", [minimal], parameters={"year": "sidste"})
     assert not (tmp_path / "out").exists()
 
 
 def test_parameters_are_read_from_the_parameters_cell_without_running():
-    assert runner.template_parameters(paths.TEMPLATES_DIR / "overview.ipynb") == {
+    assert plan.template_parameters(paths.TEMPLATES_DIR / "overview.ipynb") == {
         "kommune_code": "str",
         "year": "int",
         "data": "str",
     }
-    assert runner.template_parameters(FIXTURES / "no_data_parameter.ipynb") == {"kommune_code": "str", "year": "int"}
+    assert plan.template_parameters(FIXTURES / "no_data_parameter.ipynb") == {"kommune_code": "str", "year": "int"}
 
 
 def test_unknown_year_is_refused(small_data, tmp_path):
-    with pytest.raises(runner.RunError, match="Året 1999 findes ikke i data"):
+    with pytest.raises(plan.RunError, match="Året 1999 findes ikke i data"):
         run(small_data, tmp_path / "out", [str(FIXTURES / "minimal.ipynb")], year=1999)
 
 
@@ -331,7 +332,7 @@ def test_failing_kommune_is_reported_keeps_its_earlier_outputs_and_the_others_co
     aarhus = year_dir / FOLDERS["751"]
     assert (aarhus / "rapport.html").read_bytes() == earlier["751"]["rapport.html"]
     assert (aarhus / "rapport.ipynb").read_bytes() == earlier["751"]["rapport.ipynb"]
-    assert (aarhus / f"rapport{runner.FAILED_SUFFIX}").is_file()  # the failed notebook, with its traceback
+    assert (aarhus / f"rapport{worker.FAILED_SUFFIX}").is_file()  # the failed notebook, with its traceback
     assert (year_dir / FOLDERS["101"] / "rapport.html").read_bytes() != earlier["101"]["rapport.html"]
     manifest = json.loads((year_dir / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["reports"]["751"]["outputs"]["rapport"]
@@ -353,7 +354,7 @@ def test_a_write_that_breaks_halfway_leaves_earlier_outputs_byte_identical(small
     first = run(small_data, out, [minimal], kommuner=["101"])
     assert first.exit_code == 0
     before = snapshot(first.out_dir)
-    real_write = runner._write_text
+    real_write = worker._write_text
 
     def write_half_then_fail(path, text):
         if path.suffix == ".html" and path.parent.name == FOLDERS["101"]:
@@ -361,7 +362,7 @@ def test_a_write_that_breaks_halfway_leaves_earlier_outputs_byte_identical(small
             raise OSError("disken blev fuld midt i skrivningen")
         real_write(path, text)
 
-    monkeypatch.setattr(runner, "_write_text", write_half_then_fail)
+    monkeypatch.setattr(worker, "_write_text", write_half_then_fail)
     second = run(small_data, out, [minimal], kommuner=["101"])
     assert statuses(second)[("101", "minimal")] == "failed"
     assert "disken blev fuld" in next(r.error for r in second.results if r.template == "minimal")
@@ -377,7 +378,7 @@ def test_an_interrupted_run_leaves_earlier_outputs_byte_identical(small_data, tm
     minimal = str(FIXTURES / "minimal.ipynb")
     first = run(small_data, out, [minimal], kommuner=KOMMUNER)
     before = snapshot(first.out_dir)
-    real_write = runner._write_text
+    real_write = worker._write_text
 
     def interrupted_while_writing(path, text):
         if path.suffix == ".html" and FOLDERS["751"] in str(path):
@@ -385,7 +386,7 @@ def test_an_interrupted_run_leaves_earlier_outputs_byte_identical(small_data, tm
             raise KeyboardInterrupt  # Ctrl-C in the middle of writing Aarhus' report
         real_write(path, text)
 
-    monkeypatch.setattr(runner, "_write_text", interrupted_while_writing)
+    monkeypatch.setattr(worker, "_write_text", interrupted_while_writing)
     second = run(small_data, out, [minimal], kommuner=KOMMUNER)
     assert second.interrupted and second.exit_code == 130
     assert statuses(second)[("751", "minimal")] == "interrupted"
@@ -400,17 +401,17 @@ def test_an_interrupted_run_leaves_earlier_outputs_byte_identical(small_data, tm
 
 def test_write_together_replaces_all_files_or_none(tmp_path, monkeypatch):
     first, second = tmp_path / "a.ipynb", tmp_path / "a.html"
-    runner.write_together({first: "gammel notesbog", second: "gammel side"})
-    real_write = runner._write_text
+    worker.write_together({first: "gammel notesbog", second: "gammel side"})
+    real_write = worker._write_text
 
     def fail_on_html(path, text):
         if path.suffix == ".html":
             raise OSError("fejl")
         real_write(path, text)
 
-    monkeypatch.setattr(runner, "_write_text", fail_on_html)
+    monkeypatch.setattr(worker, "_write_text", fail_on_html)
     with pytest.raises(OSError):
-        runner.write_together({first: "ny notesbog", second: "ny side"})
+        worker.write_together({first: "ny notesbog", second: "ny side"})
     assert first.read_text(encoding="utf-8") == "gammel notesbog"
     assert second.read_text(encoding="utf-8") == "gammel side"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "a.ipynb"]
@@ -461,8 +462,8 @@ def test_a_kernel_that_never_starts_fails_with_a_danish_message(small_data, tmp_
     flaky_kernel(tmp_path, failures=99, monkeypatch=monkeypatch)
     report = run(small_data, tmp_path / "out", [str(FIXTURES / "minimal.ipynb")], kommuner=["101"])
     result = next(r for r in report.results if r.template == "minimal")
-    assert result.status == "failed" and result.attempts == runner.KERNEL_START_RETRIES + 1
-    assert result.error.startswith(f"Kernen kunne ikke starte ({runner.KERNEL_START_RETRIES + 1} forsøg)")
+    assert result.status == "failed" and result.attempts == worker.KERNEL_START_RETRIES + 1
+    assert result.error.startswith(f"Kernen kunne ikke starte ({worker.KERNEL_START_RETRIES + 1} forsøg)")
     assert "fejler med vilje" in result.error
     assert report.exit_code == 1
 

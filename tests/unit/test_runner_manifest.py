@@ -7,12 +7,14 @@ import multiprocessing
 import time
 from pathlib import Path
 
-from kompas_helpers import runner
+from kompas_helpers.runner import manifest as runner_manifest
+from kompas_helpers.runner import plan
+from kompas_helpers.runner.manifest import INDEX_FILE, MANIFEST_FILE, merge_manifest
 
 YEAR = 2025
 KOMMUNER = {
-    "101": runner.Kommune("101", "København", "Region Hovedstaden"),
-    "751": runner.Kommune("751", "Aarhus", "Region Midtjylland"),
+    "101": plan.Kommune("101", "København", "Region Hovedstaden"),
+    "751": plan.Kommune("751", "Aarhus", "Region Midtjylland"),
 }
 # Two runs: the first makes two outputs for København, the second a third one for København and one for Aarhus.
 RUNS = {
@@ -27,32 +29,32 @@ def _jobs_and_results(run: str, out_dir: Path) -> tuple[list, list]:
     jobs, results = [], []
     for index, (code, template) in enumerate(RUNS[run]):
         kommune = KOMMUNER[code]
-        chosen = runner.Template(template, Path(f"{template}.ipynb"), {}) if template else None
-        job = runner.Job(index, kommune, str(out_dir / kommune.folder), chosen, {}, None, f"hash-{run}", {}, YEAR, "0")
+        chosen = plan.Template(template, Path(f"{template}.ipynb"), {}) if template else None
+        job = plan.Job(index, kommune, str(out_dir / kommune.folder), chosen, {}, None, f"hash-{run}", {}, YEAR, "0")
         jobs.append(job)
-        results.append(runner.JobResult(index, code, job.name, runner.OK, 1.5, files=[f"{job.name}.html"]))
+        results.append(plan.JobResult(index, code, job.name, plan.OK, 1.5, files=[f"{job.name}.html"]))
     return jobs, results
 
 
 def _run_info(run: str) -> dict:
     started = {"first": "2025-03-01T10:00:00+01:00", "second": "2025-03-01T10:00:01+01:00"}[run]
-    return {"started": started, "ended": started, "status": runner.OK, "counts": {"ok": 2, "failed": 0}}
+    return {"started": started, "ended": started, "status": plan.OK, "counts": {"ok": 2, "failed": 0}}
 
 
 def _finish_run(run: str, out_dir: str, barrier) -> None:
     """What the end of `kompas run` does, in its own process, slowed down between reading and writing."""
-    read = runner._previous_manifest
+    read = runner_manifest._previous_manifest
 
     def slow_read(path: Path) -> dict:
         manifest = read(path)
         time.sleep(READ_TO_WRITE_SECONDS)
         return manifest
 
-    runner._previous_manifest = slow_read
+    runner_manifest._previous_manifest = slow_read
     jobs, results = _jobs_and_results(run, Path(out_dir))
     meta = {"data_hash": f"hash-{run}", "synthetic": True, "provenance": {"synthetic": True}}
     barrier.wait()
-    runner._write_manifest_and_index(Path(out_dir), YEAR, jobs, results, _run_info(run), meta)
+    runner_manifest._write_manifest_and_index(Path(out_dir), YEAR, jobs, results, _run_info(run), meta)
 
 
 def test_two_runs_ending_together_keep_both_runs_entries(tmp_path):
@@ -67,26 +69,26 @@ def test_two_runs_ending_together_keep_both_runs_entries(tmp_path):
         process.join(timeout=120)
     assert [p.exitcode for p in processes] == [0, 0]
 
-    manifest = json.loads((out_dir / runner.MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
     outputs = {code: set(entry["outputs"]) for code, entry in manifest["reports"].items()}
-    assert outputs == {"101": {"overview", runner.EXCEL_JOB, "social"}, "751": {"overview"}}
+    assert outputs == {"101": {"overview", plan.EXCEL_JOB, "social"}, "751": {"overview"}}
     started = {entry["run_started"] for report in manifest["reports"].values() for entry in report["outputs"].values()}
     assert started == {_run_info("first")["started"], _run_info("second")["started"]}
-    page = (out_dir / runner.INDEX_FILE).read_text(encoding="utf-8")
+    page = (out_dir / INDEX_FILE).read_text(encoding="utf-8")
     assert "København" in page and "Aarhus" in page  # the index is written from the merged manifest
-    assert sorted(p.name for p in out_dir.iterdir()) == [runner.INDEX_FILE, runner.MANIFEST_FILE]  # no lock left
+    assert sorted(p.name for p in out_dir.iterdir()) == [INDEX_FILE, MANIFEST_FILE]  # no lock left
 
 
 def test_merge_keeps_other_kommuner_and_outputs_and_the_last_good_run(tmp_path):
     meta = {"data_hash": "hash-first", "synthetic": True, "provenance": {}}
     jobs, results = _jobs_and_results("first", tmp_path)
-    first = runner.merge_manifest({}, YEAR, jobs, results, _run_info("first"), meta)
+    first = merge_manifest({}, YEAR, jobs, results, _run_info("first"), meta)
     jobs, results = _jobs_and_results("second", tmp_path)
-    results[0].status = runner.FAILED
-    second = runner.merge_manifest(json.loads(json.dumps(first)), YEAR, jobs, results, _run_info("second"), meta)
+    results[0].status = plan.FAILED
+    second = merge_manifest(json.loads(json.dumps(first)), YEAR, jobs, results, _run_info("second"), meta)
     assert set(second["reports"]) == {"101", "751"}
-    assert set(second["reports"]["101"]["outputs"]) == {"overview", runner.EXCEL_JOB, "social"}
+    assert set(second["reports"]["101"]["outputs"]) == {"overview", plan.EXCEL_JOB, "social"}
     assert second["reports"]["101"]["outputs"]["overview"] == first["reports"]["101"]["outputs"]["overview"]
-    assert second["reports"]["101"]["outputs"]["social"]["status"] == runner.FAILED
+    assert second["reports"]["101"]["outputs"]["social"]["status"] == plan.FAILED
     assert second["run"] == _run_info("second")
     assert [n["template"] for n in second["notebooks"]] == ["social", "overview"]  # this run's notebooks only

@@ -1,0 +1,296 @@
+"""The batch: `run()` checks everything, runs the jobs in worker processes, shows progress and prints a summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import kompas_helpers
+from kompas_helpers import paths
+from kompas_helpers.runner.manifest import INDEX_FILE, _write_manifest_and_index
+from kompas_helpers.runner.plan import (
+    EXCEL_FILE,
+    FAILED,
+    INTERRUPTED,
+    OK,
+    Job,
+    JobResult,
+    RunError,
+    RunOptions,
+    resolve_kommuner,
+    resolve_templates,
+    template_arguments,
+)
+from kompas_helpers.runner.worker import Driver, _seconds_da, _worker_main
+
+STATUS_DA = {OK: "færdig", FAILED: "fejlede", INTERRUPTED: "afbrudt"}
+
+
+@dataclass
+class RunReport:
+    year: int
+    out_dir: Path
+    results: list[JobResult]
+    manifest: dict
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if r.status != OK]
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 1 if self.failed else 0
+
+
+class _Progress:
+    """One line on stderr per finished notebook: how many are done and failed, and the estimated time left."""
+
+    def __init__(self, total: int, stream: TextIO | None):
+        self.total, self.stream = total, stream
+        self.done = self.failed = 0
+        self.start = time.perf_counter()
+
+    def update(self, job: Job, result: JobResult) -> None:
+        self.done += 1
+        self.failed += result.status != OK
+        if self.stream is None:
+            return
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        what = f"{job.kommune.code} {job.kommune.name} · {job.template.title_da if job.template else EXCEL_FILE}"
+        status = STATUS_DA[result.status] + (f" ({result.error})" if result.error else "")
+        width = len(str(self.total))
+        print(
+            f"[{self.done:>{width}}/{self.total}] {what}: {status}, {_seconds_da(result.seconds)} · "
+            f"{self.failed} fejlet · ca. {_duration_da(left)} tilbage",
+            file=self.stream,
+            flush=True,
+        )
+
+
+def _duration_da(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | None = None) -> RunReport:
+    """Run the templates for the kommuner, in parallel, every output written atomically. Raises RunError before
+    anything runs.
+
+    This process checks everything it can before anything runs (kommuner, templates, parameters, year), computes the
+    indicator table once and writes one small slice of it per kommune; worker processes ("drivers") then each execute
+    one notebook at a time through papermill, every notebook in a fresh kernel, and write its outputs; this process
+    shows progress, and writes the manifest, the index and a summary at the end.
+
+    Progress lines go to `progress` (the command line passes stderr) and the summary table to `summary` (stdout).
+    Worker processes are spawned: a script calling this must do so under `if __name__ == "__main__":`.
+    """
+    from kompas_helpers import bundle
+
+    started = dt.datetime.now().astimezone()
+    clock = time.perf_counter()
+    kommuner = resolve_kommuner(options.kommuner)
+    templates = resolve_templates(options.templates)
+    extra = template_arguments(templates, options.parameters)
+    workers = max(1, int(options.workers or os.cpu_count() or 1))
+    data_folder = bundle.data_dir(options.data)
+    meta = bundle.write_slices(data_folder)  # the indicator table, computed once per dataset, and its slices
+    table_seconds = time.perf_counter() - clock
+    years = [int(y) for y in meta["years"]]
+    year = int(options.year or 0) or max(years)
+    if year not in years:
+        raise RunError(f"Året {year} findes ikke i data (data dækker {min(years)}–{max(years)}). Intet er kørt.")
+    out_root = Path(options.out) if options.out else paths.OUTPUTS_DIR
+    out_dir = out_root / str(year)
+    data_argument = str(data_folder.resolve()) if options.data else ""
+    jobs = []
+    for kommune in kommuner:
+        folder = str((out_dir / kommune.folder).resolve())
+        for template in [*templates, None]:
+            parameters = {"kommune_code": kommune.code, "year": year, "data": data_argument}
+            if template is not None:
+                parameters.update(extra[template.name])
+            jobs.append(
+                Job(
+                    len(jobs),
+                    kommune,
+                    folder,
+                    template,
+                    parameters,
+                    options.timeout,
+                    meta["data_hash"],
+                    meta["provenance"],
+                    year,
+                    kompas_helpers.__version__,
+                )
+            )
+    results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress))
+    ended = dt.datetime.now().astimezone()
+    run_info = {
+        "started": started.isoformat(timespec="seconds"),
+        "ended": ended.isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - clock, 2),
+        "table_seconds": round(table_seconds, 2),
+        "status": INTERRUPTED if interrupted else (FAILED if any(r.status != OK for r in results) else OK),
+        "parameters": {
+            "kommuner": None if options.kommuner is None else [k.code for k in kommuner],
+            "year": year,
+            "templates": [t.name for t in templates],
+            "template_files": {t.name: _display_path(t.path) for t in templates},
+            "workers": workers,
+            "data": _display_path(data_folder) if options.data else "",
+            "timeout": options.timeout,
+            "extra": dict(options.parameters),
+        },
+        "counts": {s: sum(r.status == s for r in results) for s in (OK, FAILED, INTERRUPTED)},
+    }
+    manifest = _write_manifest_and_index(out_dir, year, jobs, results, run_info, meta)
+    report = RunReport(year, out_dir, results, manifest, interrupted)
+    if summary is not None:
+        _print_summary(report, jobs, summary)
+    return report
+
+
+def _display_path(path: Path) -> str:
+    """A path relative to the project when it lies inside it (manifests should not carry machine paths)."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(paths.PROJECT_DIR))
+    except ValueError:
+        return str(path)
+
+
+def _run_jobs(jobs: list[Job], workers: int, progress: _Progress) -> tuple[list[JobResult], bool]:
+    """Run the jobs (in this process when workers is 1); returns the results in job order and whether the run was
+    interrupted (Ctrl-C); unfinished jobs then have the status «interrupted»."""
+    done: dict[int, JobResult] = {}
+    interrupted = False
+    # SIGTERM (e.g. from a scheduler) ends the run like Ctrl-C: stop the drivers, keep the earlier outputs.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
+    try:
+        if workers == 1:
+            driver = Driver()
+            try:
+                for job in jobs:
+                    done[job.index] = driver.run(job)
+                    progress.update(job, done[job.index])
+            finally:
+                driver.close()
+        else:
+            _execute_in_pool(jobs, min(workers, len(jobs)), progress, done)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    results = []
+    for job in jobs:
+        results.append(done.get(job.index) or JobResult(job.index, job.kommune.code, job.name, INTERRUPTED, 0.0))
+    return results, interrupted
+
+
+def _execute_in_pool(jobs: list[Job], workers: int, progress: _Progress, done: dict[int, JobResult]) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    job_queue, result_queue = context.Queue(), context.Queue()
+    for job in jobs:
+        job_queue.put(job)
+    for _ in range(workers):
+        job_queue.put(None)
+    processes = [
+        context.Process(target=_worker_main, args=(job_queue, result_queue), daemon=True) for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    running: dict[int, int] = {}  # pid -> job index
+    try:
+        while len(done) < len(jobs):
+            try:
+                kind, payload, pid = result_queue.get(timeout=1.0)
+            except queue.Empty:
+                _reap_dead_workers(processes, running, jobs, done, progress)
+                if not any(p.is_alive() for p in processes) and len(done) < len(jobs):
+                    for job in jobs:  # every driver is gone: nothing else will run
+                        if job.index not in done:
+                            done[job.index] = JobResult(
+                                job.index, job.kommune.code, job.name, FAILED, 0.0, 0, "arbejdsprocessen stoppede"
+                            )
+                            progress.update(job, done[job.index])
+                continue
+            if kind == "start":
+                running[pid] = payload
+            else:
+                running.pop(pid, None)
+                done[payload.index] = payload
+                progress.update(jobs[payload.index], payload)
+    finally:
+        _stop_workers(processes)
+
+
+def _reap_dead_workers(processes, running, jobs, done, progress) -> None:
+    """A driver that died (killed, out of memory) fails the notebook it was running; the others carry on."""
+    for process in processes:
+        if not process.is_alive() and process.pid in running:
+            index = running.pop(process.pid)
+            if index not in done:
+                message = f"arbejdsprocessen stoppede uventet (kode {process.exitcode})"
+                done[index] = JobResult(index, jobs[index].kommune.code, jobs[index].name, FAILED, 0.0, 1, message)
+                progress.update(jobs[index], done[index])
+
+
+def _stop_workers(processes) -> None:
+    for process in processes:
+        if process.is_alive():
+            process.terminate()  # SIGTERM: the driver stops its kernels and removes its temporary files
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def _print_summary(report: RunReport, jobs: list[Job], stream: TextIO) -> None:
+    rows = [("Kommune", "Skabelon", "Status", "Sekunder")]
+    for job, result in zip(jobs, report.results, strict=True):
+        what = job.template.title_da if job.template else "Nøgletal (Excel)"
+        rows.append(
+            (f"{job.kommune.code} {job.kommune.name}", what, STATUS_DA[result.status], _seconds_da(result.seconds)[:-2])
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for i, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]), row[3].rjust(widths[3])]
+        print("  ".join(cells).rstrip(), file=stream)
+        if i == 0:
+            print("  ".join("-" * w for w in widths), file=stream)
+    counts = report.manifest["run"]["counts"]
+    seconds = report.manifest["run"]["seconds"]
+    workers = report.manifest["run"]["parameters"]["workers"]
+    lines = [
+        "",
+        f"{len(report.results)} opgaver på {_duration_da(seconds)} med {workers} processer: "
+        f"{counts[OK]} færdige, {counts[FAILED]} fejlede"
+        + (f", {counts[INTERRUPTED]} afbrudt." if counts[INTERRUPTED] else "."),
+        f"Rapporterne ligger i {report.out_dir}; oversigten er {report.out_dir / INDEX_FILE}.",
+    ]
+    if report.interrupted:
+        lines.append("Kørslen blev afbrudt.")
+    if report.failed:
+        lines.append(
+            "Rapporter, der fejlede eller blev afbrudt, beholder deres tidligere udgave (hvis der er en); "
+            "se manifest.json."
+        )
+    print("\n".join(lines), file=stream, flush=True)

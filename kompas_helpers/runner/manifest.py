@@ -1,0 +1,86 @@
+"""The year's manifest and index: this run merged into the previous manifest, both rewritten under a lock."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import kompas_helpers
+from kompas_helpers.runner.plan import EXCEL_FILE, OK, Job, JobResult
+from kompas_helpers.runner.worker import write_together
+
+MANIFEST_FILE = "manifest.json"
+MANIFEST_LOCK = ".manifest.lock"  # held while a run merges itself into the manifest; removed afterwards
+INDEX_FILE = "index.html"
+MANIFEST_SCHEMA = 1
+
+
+def _previous_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if manifest.get("schema") == MANIFEST_SCHEMA else {}
+
+
+def _write_manifest_and_index(
+    out_dir: Path, year: int, jobs: list[Job], results: list[JobResult], run_info: dict, meta: dict
+) -> dict:
+    """Merge this run into the year's manifest (kommuner and outputs not in this run keep their entries) and
+    rewrite the manifest and the index, each atomically.
+
+    Runs for the same year may end at the same time: reading, merging and writing happen under an exclusive lock,
+    so each run merges into what the other wrote and no entries are lost.
+    """
+    from kompas_helpers import htmlreport, io
+
+    with io.exclusive_lock(out_dir / MANIFEST_LOCK):
+        manifest = merge_manifest(_previous_manifest(out_dir / MANIFEST_FILE), year, jobs, results, run_info, meta)
+        page = htmlreport.index_html(manifest, present=lambda folder, file: (out_dir / folder / file).is_file())
+        write_together(
+            {out_dir / MANIFEST_FILE: json.dumps(manifest, ensure_ascii=False, indent=2), out_dir / INDEX_FILE: page}
+        )
+    return manifest
+
+
+def merge_manifest(
+    previous: dict, year: int, jobs: list[Job], results: list[JobResult], run_info: dict, meta: dict
+) -> dict:
+    """The manifest after this run: `previous` (the manifest on disk, or {}) with this run's per-notebook entries
+    merged into its reports; `run` and `notebooks` describe this run."""
+    reports: dict = previous.get("reports", {})
+    for job, result in zip(jobs, results, strict=True):
+        entry = reports.setdefault(
+            job.kommune.code, {"kommune_name": job.kommune.name, "region": job.kommune.region, "outputs": {}}
+        )
+        entry["folder"] = job.kommune.folder
+        before = entry["outputs"].get(job.name, {})
+        now = {
+            "title": job.template.title_da if job.template else "Nøgletal (Excel)",
+            "status": result.status,
+            "seconds": round(result.seconds, 2),
+            "attempts": result.attempts,
+            "error": result.error,
+            "files": result.files or before.get("files") or _expected_files(job),
+            "run_started": run_info["started"],
+            "data_hash": job.data_hash,
+            "last_ok": run_info["started"] if result.status == OK else before.get("last_ok"),
+            "last_ok_data_hash": job.data_hash if result.status == OK else before.get("last_ok_data_hash"),
+        }
+        entry["outputs"][job.name] = now
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "year": year,
+        "package_version": kompas_helpers.__version__,
+        "data_hash": meta["data_hash"],
+        "synthetic": bool(meta["synthetic"]),
+        "provenance": meta["provenance"],
+        "run": run_info,
+        "notebooks": [asdict(r) | {"kommune_name": j.kommune.name} for j, r in zip(jobs, results, strict=True)],
+        "reports": dict(sorted(reports.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0)),
+    }
+
+
+def _expected_files(job: Job) -> list[str]:
+    return [EXCEL_FILE] if job.template is None else [f"{job.name}.ipynb", f"{job.name}.html"]

@@ -1,0 +1,257 @@
+"""What a run executes: the kommuner, the templates and their parameters, and the jobs and their results."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kompas_helpers import paths
+
+TEMPLATES = ("overview", "environmental", "social", "governance")
+TEMPLATE_TITLES_DA = {"overview": "Oversigt", "environmental": "Miljø", "social": "Social", "governance": "Governance"}
+RUN_PARAMETERS = ("kommune_code", "year", "data")  # what the runner itself passes to every template
+EXCEL_FILE = "nøgletal.xlsx"
+EXCEL_JOB = "nøgletal"
+
+OK, FAILED, INTERRUPTED = "ok", "failed", "interrupted"
+
+
+class RunError(Exception):
+    """The run cannot start (unknown kommune, template or parameter, bad year); the message is Danish."""
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What to run: kommuner, templates, parameters
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kommune:
+    code: str
+    name: str
+    region: str
+
+    @property
+    def folder(self) -> str:
+        return kommune_folder(self.code, self.name)
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    path: Path
+    parameters: dict[str, str]  # name -> declared type ("str", "int", …; "" when it has no annotation)
+
+    @property
+    def title_da(self) -> str:
+        return TEMPLATE_TITLES_DA.get(self.name, self.name)
+
+
+def kommune_folder(code: str, name: str) -> str:
+    """'101-københavn', '173-lyngby-taarbæk': the code and the lower-case name; æ, ø and å are kept, other accents
+    are dropped and everything that is not a letter or digit becomes a hyphen."""
+    letters = []
+    for char in unicodedata.normalize("NFC", name).lower():
+        if char not in "æøå":
+            char = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        letters.append(char if char.isascii() and char.isalnum() or char in "æøå" else "-")
+    slug = "-".join(part for part in "".join(letters).split("-") if part)
+    return f"{code}-{slug}"
+
+
+def resolve_kommuner(values: Sequence[str] | None) -> list[Kommune]:
+    """The kommuner to run (None: all 98), from codes ('101', '0101') or names ('København'); unknown ones are a
+    RunError naming every one of them."""
+    from kompas_helpers import model
+
+    reference = model.kommuner()
+    every = [Kommune(r.kommune_code, r.kommune_name, r.region) for r in reference.itertuples(index=False)]
+    if values is None:
+        return every
+    by_code = {k.code: k for k in every}
+    by_name = {k.name.casefold(): k for k in every}
+    chosen, unknown = [], []
+    for value in values:
+        text = str(value).strip()
+        found = by_code.get(model.normalise_kommune_code(text)) or by_name.get(text.casefold())
+        if found is None:
+            unknown.append(text)
+        elif found not in chosen:
+            chosen.append(found)
+    if unknown:
+        listed = ", ".join(f"«{u}»" for u in unknown)
+        raise RunError(
+            f"Ukendt kommune: {listed} er ikke en af de 98 kommuner. Brug Danmarks Statistiks kommunekode uden "
+            "foranstillet nul (fx 101 for København, 751 for Aarhus) eller kommunens navn. Intet er kørt."
+        )
+    if not chosen:
+        raise RunError("Ingen kommuner valgt: brug --all eller --kommune KODE. Intet er kørt.")
+    return chosen
+
+
+def template_parameters(path: Path) -> dict[str, str]:
+    """The names (and declared types) assigned in a notebook's cell tagged «parameters», read without running it.
+
+    The names and types are papermill's own reading of the cell (papermill.inspect_notebook). The notebook and the
+    cell are checked first, so that an unreadable notebook, a missing parameters cell or invalid Python in it is a
+    RunError naming the template.
+    """
+    import papermill
+
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunError(f"Skabelonen {Path(path).name} kan ikke læses som en notesbog ({exc}). Intet er kørt.") from exc
+    cells = [c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise RunError(f"Skabelonen {Path(path).name} har ingen celle mærket «parameters». Intet er kørt.")
+    source = cells[0].get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:
+        raise RunError(
+            f"Parametercellen i {Path(path).name} er ikke gyldig Python ({exc.msg}). Intet er kørt."
+        ) from exc
+    try:
+        inspected = papermill.inspect_notebook(Path(path))
+    except Exception as exc:
+        raise RunError(f"Skabelonen {Path(path).name} kan ikke læses som en notesbog ({exc}). Intet er kørt.") from exc
+    found: dict[str, str] = {}
+    for name, parameter in inspected.items():
+        declared = parameter["inferred_type_name"]  # "None": neither an annotation nor a type comment
+        found[name] = _literal_type(parameter["default"]) if declared == "None" else declared
+    return found
+
+
+def _literal_type(default: str) -> str:
+    """The type of a parameter without annotation: that of its default when it is a literal ("int"), else ""."""
+    try:
+        value = ast.parse(default, mode="eval").body
+    except SyntaxError:
+        return ""
+    return type(value.value).__name__ if isinstance(value, ast.Constant) else ""
+
+
+def resolve_templates(names: Sequence[str] | None) -> list[Template]:
+    """Templates by name (in templates/) or by path to a .ipynb file; None means the four standard templates."""
+    chosen = []
+    for name in names or TEMPLATES:
+        given = str(name)
+        if given.endswith(".ipynb") or os.sep in given or "/" in given:
+            path = Path(given).resolve()
+            label = path.stem
+        else:
+            path = paths.TEMPLATES_DIR / f"{given}.ipynb"
+            label = given
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in paths.TEMPLATES_DIR.glob("*.ipynb"))) or "ingen"
+            raise RunError(
+                f"Skabelonen «{given}» findes ikke ({path.name}); kendte skabeloner: {known}. Intet er kørt."
+            )
+        if label in (t.name for t in chosen):
+            continue
+        if label == EXCEL_JOB:
+            raise RunError(f"En skabelon må ikke hedde «{EXCEL_JOB}» (navnet bruges til Excel-filen). Intet er kørt.")
+        chosen.append(Template(label, path, template_parameters(path)))
+    return chosen
+
+
+def _convert(value: str, declared: str, name: str, template: str) -> object:
+    kind = declared.split("|")[0].strip()
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value.replace(",", "."))
+        if kind == "bool":
+            lowered = value.strip().lower()
+            if lowered in ("true", "ja", "1"):
+                return True
+            if lowered in ("false", "nej", "0"):
+                return False
+            raise ValueError(value)
+    except ValueError:
+        raise RunError(
+            f"Parameteren «{name}» i skabelonen «{template}» skal være {declared}, men fik «{value}». Intet er kørt."
+        ) from None
+    return value
+
+
+def template_arguments(templates: Sequence[Template], extra: dict[str, str] | None) -> dict[str, dict[str, object]]:
+    """Check every parameter against every template's parameters cell BEFORE anything runs.
+
+    The runner's own parameters (kommune_code, year, data) must be declared by every template; `extra` (from
+    --parameter NAVN=VÆRDI) is converted to the declared type. Papermill itself only warns about an unknown name,
+    which would silently render every report with the default; here it is a RunError naming the template.
+    Returns the converted extra arguments per template.
+    """
+    problems = []
+    converted: dict[str, dict[str, object]] = {}
+    for template in templates:
+        declared = ", ".join(template.parameters) or "ingen"
+        for name in (*RUN_PARAMETERS, *(extra or {})):
+            if name not in template.parameters:
+                problems.append(f"skabelonen «{template.name}» har ingen parameter «{name}» (den har: {declared})")
+        if not problems:
+            converted[template.name] = {
+                name: _convert(value, template.parameters[name], name, template.name)
+                for name, value in (extra or {}).items()
+            }
+    if problems:
+        raise RunError("Ukendt parameter: " + "; ".join(problems) + ". Intet er kørt.")
+    return converted
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Jobs and their results
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook (or one kommune's Excel workbook) to produce; sent to a driver process."""
+
+    index: int
+    kommune: Kommune
+    folder: str  # absolute path of the kommune's output folder
+    template: Template | None  # None: the Excel workbook
+    parameters: dict
+    timeout: float | None
+    data_hash: str
+    provenance: dict
+    year: int
+    version: str
+
+    @property
+    def name(self) -> str:
+        return self.template.name if self.template else EXCEL_JOB
+
+
+@dataclass
+class JobResult:
+    index: int
+    kommune_code: str
+    template: str
+    status: str
+    seconds: float
+    attempts: int = 1
+    error: str | None = None
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunOptions:
+    kommuner: Sequence[str] | None = None  # None: all 98
+    year: int | None = None  # None or 0: the latest year in the data
+    templates: Sequence[str] | None = None  # None: the four standard templates
+    workers: int | None = None  # None: the number of cores; 1: in this process, no worker processes
+    data: str | Path = ""  # dataset folder; "": the synthetic default
+    out: str | Path | None = None  # None: outputs/
+    timeout: float | None = None  # seconds per notebook; None: no limit
+    parameters: dict[str, str] = field(default_factory=dict)  # extra template parameters (text, converted)

@@ -1,0 +1,362 @@
+"""The worker side of a run: a driver executes one job at a time, each notebook in a fresh kernel, and writes it."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import queue
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+from kompas_helpers import paths
+from kompas_helpers.runner.plan import EXCEL_FILE, FAILED, OK, Job, JobResult
+
+KERNEL_NAME = "python3"
+KERNEL_START_RETRIES = 2  # extra attempts for a notebook whose kernel failed to start (never for a failing cell)
+KERNEL_START_TIMEOUT = 60  # seconds
+FAILED_SUFFIX = ".fejl.ipynb"  # the executed notebook of a failed run, kept beside the earlier good outputs
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def write_together(files: dict[Path, str]) -> None:
+    """Write several text files so that either all of them replace the old ones or none does.
+
+    Each file is written to a temporary file beside it first; only when every one is complete are they moved into
+    place (os.replace), so a failure or an interruption leaves every earlier file exactly as it was.
+    """
+    from kompas_helpers import io
+
+    with contextlib.ExitStack() as stack:
+        for path, text in files.items():
+            tmp = stack.enter_context(io.atomic_write(path))
+            _write_text(tmp, text)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The driver: runs in a worker process, executes one notebook at a time, each in a fresh kernel
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class KernelStartError(RuntimeError):
+    """The kernel did not start or did not answer; the notebook has not begun and may be retried."""
+
+
+def _kernel_manager_class():
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuickClient(AsyncKernelClient):
+        """A client whose wait_for_ready skips jupyter_client's final 0.2 s wait for silence on IOPub.
+
+        That wait only drains start-up messages, and nbclient reads nothing but the replies to its own requests;
+        at one fresh kernel per notebook, 0.2 s idle per notebook adds up.
+        """
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    pass
+                else:
+                    if msg["msg_type"] == "kernel_info_reply":
+                        try:  # IOPub connected? (the kernel reports busy/idle there for the request)
+                            await self.iopub_channel.get_msg(timeout=0.2)
+                        except Empty:
+                            pass
+                        else:
+                            self._handle_kernel_info_reply(msg)
+                            return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    class TrackingKernelManager(AsyncKernelManager):
+        """Makes quick clients and remembers them, so the driver can close them (nbclient leaves them open when
+        it is handed a kernel manager)."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.client_factory = QuickClient
+            self.kompas_clients = []
+
+        def client(self, **kwargs):
+            kc = super().client(**kwargs)
+            self.kompas_clients.append(kc)
+            return kc
+
+    return TrackingKernelManager
+
+
+class Driver:
+    """Executes jobs in this process; keeps one fresh kernel starting in advance for the next notebook."""
+
+    def __init__(self):
+        import logging
+
+        import nbformat
+        import papermill
+        from jupyter_core.utils import run_sync
+
+        from kompas_helpers import excel, htmlreport
+
+        # These log warnings to stderr by default (asyncio also when a run is stopped in the middle of a cell);
+        # failures are reported through the results instead.
+        for name in ("papermill", "traitlets", "nbclient", "jupyter_client", "asyncio"):
+            logging.getLogger(name).addHandler(logging.NullHandler())
+            logging.getLogger(name).propagate = False
+        self._nbformat, self._papermill, self._run_sync = nbformat, papermill, run_sync
+        self._excel, self._htmlreport = excel, htmlreport
+        self._manager_class = _kernel_manager_class()
+        self._spare = None
+        self._dead: list = []  # killed kernels whose processes are still to be collected
+        self._shared_tables: dict[str, object] = {}
+        self._cwd = str(paths.TEMPLATES_DIR if paths.TEMPLATES_DIR.is_dir() else paths.PROJECT_DIR)
+
+    # -- kernels ------------------------------------------------------------------------------------------------
+
+    async def _start_kernel(self):
+        km = self._manager_class(kernel_name=KERNEL_NAME)
+        km.kompas_log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the kernel; closed in _reap_kernels
+        try:
+            await km.start_kernel(
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                cwd=self._cwd,
+                stdout=km.kompas_log,
+                stderr=km.kompas_log,
+            )
+        except Exception:
+            km.kompas_log.close()
+            raise
+        return km
+
+    def _take_kernel(self):
+        """The kernel started in advance, or a new one."""
+        km, self._spare = self._spare, None
+        if km is None:
+            try:
+                km = self._run_sync(self._start_kernel)()
+            except Exception as exc:
+                raise KernelStartError(f"{type(exc).__name__}: {exc}") from exc
+        return km
+
+    async def _start_spare(self) -> None:
+        if self._spare is None:
+            with contextlib.suppress(Exception):  # a spare that cannot start is retried as a normal start
+                self._spare = await self._start_kernel()
+
+    async def _kill_kernel(self, km) -> None:
+        """Close the clients and kill the kernel at once; `_reap_kernels` later collects the dead process."""
+        for kc in km.kompas_clients:
+            kc.stop_channels()
+        if km.has_kernel:
+            with contextlib.suppress(Exception):
+                await km.provisioner.kill()
+        self._dead.append(km)
+
+    async def _reap_kernels(self) -> None:
+        dead, self._dead = self._dead, []
+        for km in dead:
+            with contextlib.suppress(Exception):
+                await km.shutdown_kernel(now=True)  # the process is already gone: no waiting
+            km.kompas_log.close()
+
+    @staticmethod
+    def _kernel_log(km) -> str:
+        km.kompas_log.seek(0)
+        lines = km.kompas_log.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1].strip() if lines else ""
+
+    def close(self) -> None:
+        """Stop the kernel started in advance (call once no more jobs come)."""
+        self._discard_spare()
+
+    # -- jobs ---------------------------------------------------------------------------------------------------
+
+    def run(self, job: Job) -> JobResult:
+        start = time.perf_counter()
+        try:
+            result = self._run_excel(job) if job.template is None else self._run_notebook(job)
+        except Exception as exc:  # reported in the result: one failing job must not stop the others
+            result = JobResult(job.index, job.kommune.code, job.name, FAILED, 0.0, error=_describe(exc))
+        finally:
+            self._run_sync(self._reap_kernels)()
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def _shared_table(self, digest: str):
+        if digest not in self._shared_tables:
+            from kompas_helpers import bundle
+
+            self._shared_tables = {digest: bundle.read_shared_slice(digest)}
+        return self._shared_tables[digest]
+
+    def _run_excel(self, job: Job) -> JobResult:
+        path = Path(job.folder) / EXCEL_FILE
+        self._excel.write_workbook(
+            path,
+            self._shared_table(job.data_hash),
+            job.kommune.code,
+            provenance=job.provenance,
+            data_hash=job.data_hash,
+            version=job.version,
+        )
+        return JobResult(job.index, job.kommune.code, job.name, OK, 0.0, files=[path.name])
+
+    def _execute(self, job: Job, km):
+        """Run the notebook in the kernel `km` through papermill; returns (notebook, error or None, began)."""
+        state: dict = {"began": False, "deadline": None, "nb": None}
+
+        async def on_cell_execute(cell, cell_index):
+            if not state["began"]:
+                state["began"] = True
+                if job.timeout:
+                    state["deadline"] = time.monotonic() + job.timeout
+                await self._start_spare()  # boots while this notebook runs, ready for the next one
+
+        async def on_notebook_start(notebook):
+            state["nb"] = notebook  # the object papermill fills in, kept for a failed run's traceback
+
+        def timeout_func(cell):
+            if state["deadline"] is None:
+                return None
+            return max(1, int(state["deadline"] - time.monotonic() + 0.999))
+
+        try:
+            nb = self._papermill.execute_notebook(
+                str(job.template.path),
+                None,
+                parameters=job.parameters,
+                kernel_name=KERNEL_NAME,
+                progress_bar=False,
+                start_timeout=KERNEL_START_TIMEOUT,
+                execution_timeout=job.timeout,
+                km=km,
+                timeout_func=timeout_func,
+                on_cell_execute=on_cell_execute,
+                on_notebook_start=on_notebook_start,
+            )
+        except Exception as exc:
+            return state["nb"], exc, state["began"]
+        return nb, None, True
+
+    def _run_notebook(self, job: Job) -> JobResult:
+        folder = Path(job.folder)
+        name = job.template.name
+        attempts = 0
+        while True:
+            attempts += 1
+            nb, log_line = None, ""
+            try:
+                km = self._take_kernel()
+            except KernelStartError as exc:
+                error, began = exc, False
+            else:
+                try:
+                    nb, error, began = self._execute(job, km)
+                    if error is not None and not began:
+                        log_line = self._kernel_log(km)
+                finally:
+                    self._run_sync(self._kill_kernel)(km)
+            if error is None or began or attempts > KERNEL_START_RETRIES:
+                break
+            self._discard_spare()  # the spare may be as broken as the kernel that just failed
+        if error is not None:
+            if not began:
+                message = f"Kernen kunne ikke starte ({attempts} forsøg): {_describe(error)}"
+                if log_line:
+                    message += f" – kernens sidste linje: {log_line}"
+            elif isinstance(error, TimeoutError):
+                message = f"Tidsgrænsen på {_seconds_da(job.timeout)} for notesbogen blev overskredet"
+            else:
+                message = _describe(error)
+            if began and nb is not None:
+                write_together({folder / f"{name}{FAILED_SUFFIX}": self._nbformat.writes(nb)})
+            return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, message)
+        html = self._htmlreport.notebook_html(nb, _page_title(job), _page_footer(job))
+        write_together({folder / f"{name}.ipynb": self._nbformat.writes(nb), folder / f"{name}.html": html})
+        (folder / f"{name}{FAILED_SUFFIX}").unlink(missing_ok=True)
+        return JobResult(job.index, job.kommune.code, name, OK, 0.0, attempts, files=[f"{name}.ipynb", f"{name}.html"])
+
+    def _discard_spare(self) -> None:
+        if self._spare is not None:
+            self._run_sync(self._kill_kernel)(self._spare)
+            self._spare = None
+        self._run_sync(self._reap_kernels)()
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line description of a failure for the summary and the manifest."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        name, lines, where = exc.ename, str(exc.evalue).strip().splitlines(), f" (celle {exc.exec_count})"
+    else:
+        name, lines, where = type(exc).__name__, str(exc).strip().splitlines(), ""
+    return f"{name}: {lines[0]}{where}" if lines else f"{name}{where}"
+
+
+def _page_title(job: Job) -> str:
+    return f"{job.template.title_da} – {job.kommune.name} {job.year} – AlmenKompas"
+
+
+def _page_footer(job: Job) -> str:
+    synthetic = " · SYNTETISKE DATA" if job.provenance.get("synthetic") else ""
+    return (
+        f"AlmenKompas-arbejdsbogen {job.version} · dannet {_danish_time(dt.datetime.now())} · "
+        f"datasæt {job.data_hash[:12]}{synthetic}"
+    )
+
+
+def _danish_time(moment: dt.datetime) -> str:
+    return moment.strftime("%d.%m.%Y kl. %H.%M")
+
+
+def _seconds_da(seconds: float) -> str:
+    from kompas_helpers import fmt
+
+    return f"{fmt.number(seconds, 1)} s"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Worker processes
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _worker_main(jobs, results) -> None:
+    """A driver process: takes jobs until it gets None; reports ("start", index) and ("done", result)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interruption means
+    signal.signal(signal.SIGTERM, _terminate)  # unwinds: temporary files are removed, kernels stopped
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    driver = None
+    try:
+        driver = Driver()
+        while parent is None or parent.is_alive():  # a killed runner would read no results: stop
+            try:
+                job = jobs.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if job is None:
+                break
+            results.put(("start", job.index, os.getpid()))
+            results.put(("done", driver.run(job), os.getpid()))
+    finally:
+        if driver is not None:
+            driver.close()
