@@ -22,11 +22,10 @@ from pathlib import Path
 
 import nbformat
 
-from kompas_helpers import bundle, paths
-from kompas_helpers.runner import plan
+from kompas_helpers import bundle, paths, reportset
 
 BIN = Path(sys.executable).parent
-TEMPLATES = plan.TEMPLATES
+TEMPLATES = reportset.TEMPLATES
 TARGET_SPEEDUP, TARGET_FLOOR_RATIO, TARGET_FULL_SECONDS = 4.0, 1.5, 480
 
 

@@ -102,7 +102,9 @@ def load(data: str | Path | None = None, kommune_code: str | None = None) -> Bun
     """The dataset and its indicator table; with a kommune, only the rows its reports read."""
     folder = data_dir(data)
     if kommune_code is not None:
-        fast = _load_slice(folder, str(kommune_code))
+        found = kommuner.find(kommune_code)
+        kommune_code = found.code if found else str(kommune_code)
+        fast = _load_slice(folder, kommune_code)
         if fast is not None:
             return fast
     path = table_path(folder)

@@ -8,7 +8,7 @@ import html
 import re
 from functools import lru_cache
 
-from kompas_helpers import danish, fmt
+from kompas_helpers import danish, fmt, reportset
 
 PAGE_CSS = """
 body { font-family: "Source Sans Pro", "Segoe UI", Roboto, Arial, sans-serif; color: #111; background: #fff;
@@ -150,8 +150,6 @@ table.index thead th { border-bottom: 2px solid #111; background: #f0f0f0; posit
 .fail { color: #b00020; font-weight: 700; }
 .old { color: #555; font-size: 9pt; }
 """
-_OUTPUT_ORDER = ("overview", "environmental", "social", "governance")
-_EXCEL = "nøgletal"
 
 
 def _when(iso: str | None) -> str:
@@ -169,14 +167,14 @@ def _link(folder: str, file: str, text: str) -> str:
 def _index_cell(folder: str, name: str, output: dict, run_started: str, present) -> str:
     target = next((f for f in output.get("files", []) if f.endswith((".html", ".xlsx"))), None)
     available = target is not None and present(folder, target)
-    text = "nøgletal.xlsx" if name == _EXCEL else "rapport"
+    text = "nøgletal.xlsx" if name == reportset.EXCEL_JOB else "rapport"
     status = output.get("status")
     if status == "ok" and available:
         cell = _link(folder, target, text)
         if output.get("run_started") != run_started:
             cell += f' <span class="old">({html.escape(_when(output.get("run_started")))})</span>'
         return cell
-    word = {"failed": "fejlede", "interrupted": "afbrudt"}.get(status, "mangler")
+    word = reportset.STATUS_DA[status] if status in (reportset.FAILED, reportset.INTERRUPTED) else "mangler"
     cell = f'<span class="fail">{word}</span>'
     if available and output.get("last_ok"):
         cell += f"<br>{_link(folder, target, 'tidligere udgave')} "
@@ -192,8 +190,8 @@ def index_html(manifest: dict, present) -> str:
     run = manifest["run"]
     reports = manifest["reports"]
     names = {name for entry in reports.values() for name in entry["outputs"]}
-    order = [n for n in _OUTPUT_ORDER if n in names] + sorted(names - {*_OUTPUT_ORDER, _EXCEL})
-    order += [_EXCEL] if _EXCEL in names else []
+    order = [n for n in reportset.TEMPLATES if n in names] + sorted(names - {*reportset.TEMPLATES, reportset.EXCEL_JOB})
+    order += [reportset.EXCEL_JOB] if reportset.EXCEL_JOB in names else []
     titles = {}
     for entry in reports.values():
         for name, output in entry["outputs"].items():

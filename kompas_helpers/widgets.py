@@ -75,14 +75,10 @@ def check_kommune(value: object, allowed: list[str]) -> Checked:
     """A kommune code (or name) from a widget or URL: one of the allowed codes, or a message saying why not."""
     if value is None or str(value).strip() == "":
         return Checked(None)
-    code = kommuner.normalise_code(value)
-    if code in allowed:
-        return Checked(code)
-    k = kommuner.table()
-    by_name = k.loc[k["kommune_name"].str.casefold() == str(value).strip().casefold(), "kommune_code"]
-    if len(by_name) == 1 and by_name.iloc[0] in allowed:
-        return Checked(str(by_name.iloc[0]))
-    return Checked(None, f"Kommunekoden {_echo(value)} findes ikke. Vælg en af de {len(allowed)} kommuner.")
+    found = kommuner.find(value)
+    if found is not None and found.code in allowed:
+        return Checked(found.code)
+    return Checked(None, kommuner.unknown_message([_echo(value)]))
 
 
 def check_year(value: object, years: list[int]) -> Checked:

@@ -14,12 +14,9 @@ from typing import TextIO
 
 import kompas_helpers
 from kompas_helpers import paths
+from kompas_helpers.reportset import EXCEL_FILE, EXCEL_TITLE_DA, FAILED, INTERRUPTED, OK, STATUS_DA
 from kompas_helpers.runner.manifest import INDEX_FILE, _write_manifest_and_index
 from kompas_helpers.runner.plan import (
-    EXCEL_FILE,
-    FAILED,
-    INTERRUPTED,
-    OK,
     Job,
     JobResult,
     RunError,
@@ -29,8 +26,6 @@ from kompas_helpers.runner.plan import (
     template_arguments,
 )
 from kompas_helpers.runner.worker import Driver, _seconds_da, _worker_main
-
-STATUS_DA = {OK: "færdig", FAILED: "fejlede", INTERRUPTED: "afbrudt"}
 
 
 @dataclass
@@ -266,7 +261,7 @@ def _stop_workers(processes) -> None:
 def _print_summary(report: RunReport, jobs: list[Job], stream: TextIO) -> None:
     rows = [("Kommune", "Skabelon", "Status", "Sekunder")]
     for job, result in zip(jobs, report.results, strict=True):
-        what = job.template.title_da if job.template else "Nøgletal (Excel)"
+        what = job.template.title_da if job.template else EXCEL_TITLE_DA
         rows.append(
             (f"{job.kommune.code} {job.kommune.name}", what, STATUS_DA[result.status], _seconds_da(result.seconds)[:-2])
         )

@@ -7,7 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import kompas_helpers
-from kompas_helpers.runner.plan import EXCEL_FILE, OK, Job, JobResult
+from kompas_helpers.reportset import EXCEL_FILE, EXCEL_TITLE_DA, OK
+from kompas_helpers.runner.plan import Job, JobResult
 from kompas_helpers.runner.worker import write_together
 
 MANIFEST_FILE = "manifest.json"
@@ -57,7 +58,7 @@ def merge_manifest(
         entry["folder"] = job.kommune.folder
         before = entry["outputs"].get(job.name, {})
         now = {
-            "title": job.template.title_da if job.template else "Nøgletal (Excel)",
+            "title": job.template.title_da if job.template else EXCEL_TITLE_DA,
             "status": result.status,
             "seconds": round(result.seconds, 2),
             "attempts": result.attempts,

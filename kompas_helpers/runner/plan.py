@@ -5,20 +5,15 @@ from __future__ import annotations
 import ast
 import json
 import os
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kompas_helpers import paths
+from kompas_helpers import kommuner, paths
+from kompas_helpers.kommuner import Kommune
+from kompas_helpers.reportset import EXCEL_JOB, TEMPLATE_TITLES_DA, TEMPLATES
 
-TEMPLATES = ("overview", "environmental", "social", "governance")
-TEMPLATE_TITLES_DA = {"overview": "Oversigt", "environmental": "Miljø", "social": "Social", "governance": "Governance"}
 RUN_PARAMETERS = ("kommune_code", "year", "data")  # what the runner itself passes to every template
-EXCEL_FILE = "nøgletal.xlsx"
-EXCEL_JOB = "nøgletal"
-
-OK, FAILED, INTERRUPTED = "ok", "failed", "interrupted"
 
 
 class RunError(Exception):
@@ -28,17 +23,6 @@ class RunError(Exception):
 # ----------------------------------------------------------------------------------------------------------------
 # What to run: kommuner, templates, parameters
 # ----------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Kommune:
-    code: str
-    name: str
-    region: str
-
-    @property
-    def folder(self) -> str:
-        return kommune_folder(self.code, self.name)
 
 
 @dataclass(frozen=True)
@@ -52,43 +36,20 @@ class Template:
         return TEMPLATE_TITLES_DA.get(self.name, self.name)
 
 
-def kommune_folder(code: str, name: str) -> str:
-    """'101-københavn', '173-lyngby-taarbæk': the code and the lower-case name; æ, ø and å are kept, other accents
-    are dropped and everything that is not a letter or digit becomes a hyphen."""
-    letters = []
-    for char in unicodedata.normalize("NFC", name).lower():
-        if char not in "æøå":
-            char = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-        letters.append(char if char.isascii() and char.isalnum() or char in "æøå" else "-")
-    slug = "-".join(part for part in "".join(letters).split("-") if part)
-    return f"{code}-{slug}"
-
-
 def resolve_kommuner(values: Sequence[str] | None) -> list[Kommune]:
-    """The kommuner to run (None: all 98), from codes ('101', '0101') or names ('København'); unknown ones are a
-    RunError naming every one of them."""
-    from kompas_helpers import model
-
-    reference = model.kommuner()
-    every = [Kommune(r.kommune_code, r.kommune_name, r.region) for r in reference.itertuples(index=False)]
+    """The kommuner to run (None: all 98), named as `kommuner.find` reads them; unknown ones are a RunError naming
+    every one of them."""
     if values is None:
-        return every
-    by_code = {k.code: k for k in every}
-    by_name = {k.name.casefold(): k for k in every}
+        return list(kommuner.all_kommuner())
     chosen, unknown = [], []
     for value in values:
-        text = str(value).strip()
-        found = by_code.get(model.normalise_kommune_code(text)) or by_name.get(text.casefold())
+        found = kommuner.find(value)
         if found is None:
-            unknown.append(text)
+            unknown.append(str(value).strip())
         elif found not in chosen:
             chosen.append(found)
     if unknown:
-        listed = ", ".join(f"«{u}»" for u in unknown)
-        raise RunError(
-            f"Ukendt kommune: {listed} er ikke en af de 98 kommuner. Brug Danmarks Statistiks kommunekode uden "
-            "foranstillet nul (fx 101 for København, 751 for Aarhus) eller kommunens navn. Intet er kørt."
-        )
+        raise RunError(f"{kommuner.unknown_message(unknown)} Intet er kørt.")
     if not chosen:
         raise RunError("Ingen kommuner valgt: brug --all eller --kommune KODE. Intet er kørt.")
     return chosen

@@ -11,8 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from kompas_helpers import paths
-from kompas_helpers.runner.plan import EXCEL_FILE, FAILED, OK, Job, JobResult
+from kompas_helpers import danish, paths
+from kompas_helpers.reportset import EXCEL_FILE, FAILED, OK
+from kompas_helpers.runner.plan import Job, JobResult
 
 KERNEL_NAME = "python3"
 KERNEL_START_RETRIES = 2  # extra attempts for a notebook whose kernel failed to start (never for a failing cell)
@@ -314,13 +315,9 @@ def _page_title(job: Job) -> str:
 def _page_footer(job: Job) -> str:
     synthetic = " · SYNTETISKE DATA" if job.provenance.get("synthetic") else ""
     return (
-        f"AlmenKompas-arbejdsbogen {job.version} · dannet {_danish_time(dt.datetime.now())} · "
+        f"AlmenKompas-arbejdsbogen {job.version} · dannet {danish.timestamp(dt.datetime.now())} · "
         f"datasæt {job.data_hash[:12]}{synthetic}"
     )
-
-
-def _danish_time(moment: dt.datetime) -> str:
-    return moment.strftime("%d.%m.%Y kl. %H.%M")
 
 
 def _seconds_da(seconds: float) -> str:

@@ -63,7 +63,7 @@ def test_deep_link_opens_the_requested_kommune_and_year(page, voila_server):
 
 def test_invalid_kommune_in_url_gives_a_danish_message_not_a_traceback(page, voila_server):
     page.goto(voila_server.url(query="kommune=999"))
-    expect(page.locator(MESSAGE)).to_contain_text("Kommunekoden 999 findes ikke. Vælg en af de 98 kommuner.")
+    expect(page.locator(MESSAGE)).to_contain_text("Ukendt kommune: «999» er ikke en af de 98 kommuner.")
     body = page.locator("body")
     expect(body).not_to_contain_text("Traceback")
     expect(body).not_to_contain_text("Error")
@@ -78,7 +78,7 @@ def test_invalid_year_and_markup_in_url_are_reported_as_text(page, voila_server)
     page.goto(voila_server.url(query="kommune=%3Cimg%20src%3Dx%20onerror%3Dwindow.pwned%3D1%3E&year=1999"))
     message = page.locator(MESSAGE)
     expect(message).to_contain_text("Året 1999 findes ikke i data")
-    expect(message).to_contain_text("Kommunekoden <img src=x")
+    expect(message).to_contain_text("Ukendt kommune: «<img src=x")
     assert page.evaluate("window.pwned === undefined")
     expect(page.locator("body")).not_to_contain_text("Traceback")
 

@@ -53,7 +53,10 @@ def test_kommune_codes_and_names_are_accepted(value, expected):
 def test_unknown_kommune_gives_the_danish_message():
     checked = widgets.check_kommune("999", CODES)
     assert checked.value is None
-    assert checked.message == "Kommunekoden 999 findes ikke. Vælg en af de 3 kommuner."
+    assert checked.message == (
+        "Ukendt kommune: «999» er ikke en af de 98 kommuner. Brug Danmarks Statistiks kommunekode (fx 101 for "
+        "København, 751 for Aarhus) eller kommunens navn."
+    )
 
 
 def test_values_from_the_url_are_escaped_and_cut():

@@ -21,7 +21,7 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from kompas_helpers import bundle, cli, excel, fmt, htmlreport, io, paths, registry, synthesize
+from kompas_helpers import bundle, cli, excel, fmt, htmlreport, io, paths, registry, reportset, synthesize
 from kompas_helpers.runner import batch, plan, worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
@@ -114,7 +114,7 @@ def test_every_output_is_written(full_run):
     assert year_dir.name == "2025"
     for code, folder in FOLDERS.items():
         files = sorted(p.name for p in (year_dir / folder).iterdir())
-        expected = [f"{t}.{ext}" for t in plan.TEMPLATES for ext in ("html", "ipynb")] + [plan.EXCEL_FILE]
+        expected = [f"{t}.{ext}" for t in reportset.TEMPLATES for ext in ("html", "ipynb")] + [reportset.EXCEL_FILE]
         assert files == sorted(expected), code
     assert (year_dir / "index.html").is_file()
     assert (year_dir / "manifest.json").is_file()
@@ -124,7 +124,7 @@ def test_every_output_is_written(full_run):
 @pytest.mark.notebook
 def test_executed_notebooks_carry_the_injected_parameters(full_run, small_data):
     for code, folder in FOLDERS.items():
-        for template in plan.TEMPLATES:
+        for template in reportset.TEMPLATES:
             nb = nbformat.read(full_run.out_dir / folder / f"{template}.ipynb", as_version=4)
             injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
             assert len(injected) == 1
@@ -139,7 +139,7 @@ def test_executed_notebooks_carry_the_injected_parameters(full_run, small_data):
 
 @pytest.mark.notebook
 def test_html_reports_show_every_section_and_no_code(full_run):
-    for template in plan.TEMPLATES:
+    for template in reportset.TEMPLATES:
         source = nbformat.read(paths.TEMPLATES_DIR / f"{template}.ipynb", as_version=4)
         headings = [
             line.lstrip("#").strip()
@@ -177,7 +177,7 @@ def test_excel_reads_back_with_the_table_values(full_run, small_data):
     table = bundle.load(small_data).table
     kommune_rows = table[table["level"] == "kommune"]
     for code, folder in FOLDERS.items():
-        book = openpyxl.load_workbook(full_run.out_dir / folder / plan.EXCEL_FILE)
+        book = openpyxl.load_workbook(full_run.out_dir / folder / reportset.EXCEL_FILE)
         assert book.sheetnames == [*registry.DIMENSION_NAMES_DA.values(), excel.SHEET_ABOUT]
         rows = {}
         for name in registry.DIMENSION_NAMES_DA.values():
@@ -204,14 +204,14 @@ def test_manifest_records_the_run(full_run, small_data):
     run_info = manifest["run"]
     assert run_info["started"] <= run_info["ended"]
     assert run_info["parameters"]["kommuner"] == KOMMUNER
-    assert run_info["parameters"]["templates"] == list(plan.TEMPLATES)
+    assert run_info["parameters"]["templates"] == list(reportset.TEMPLATES)
     assert run_info["parameters"]["workers"] == 2
     assert run_info["counts"] == {"ok": 10, "failed": 0, "interrupted": 0}
     assert len(manifest["notebooks"]) == 10
     assert all(n["seconds"] > 0 for n in manifest["notebooks"])
     for code in KOMMUNER:
         outputs = manifest["reports"][code]["outputs"]
-        assert set(outputs) == {*plan.TEMPLATES, plan.EXCEL_JOB}
+        assert set(outputs) == {*reportset.TEMPLATES, reportset.EXCEL_JOB}
         assert {o["status"] for o in outputs.values()} == {"ok"}
 
 
@@ -226,8 +226,8 @@ def test_index_links_every_report(full_run):
                 links.add(unquote(dict(attrs)["href"]))
 
     Links().feed(page)
-    expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in plan.TEMPLATES}
-    expected |= {f"{folder}/{plan.EXCEL_FILE}" for folder in FOLDERS.values()}
+    expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in reportset.TEMPLATES}
+    expected |= {f"{folder}/{reportset.EXCEL_FILE}" for folder in FOLDERS.values()}
     assert links == expected
     assert all((full_run.out_dir / link).is_file() for link in links)
     assert resources(page).fetched == []
@@ -267,10 +267,10 @@ def test_kommune_names_and_leading_zeros_are_understood():
 
 
 def test_kommune_folders_keep_danish_letters():
-    assert plan.kommune_folder("173", "Lyngby-Taarbæk") == "173-lyngby-taarbæk"
-    assert plan.kommune_folder("825", "Læsø") == "825-læsø"
-    assert plan.kommune_folder("400", "Bornholm") == "400-bornholm"
-    assert plan.kommune_folder("999", "Sankt Åge/Éntré") == "999-sankt-åge-entre"
+    assert reportset.kommune_folder("173", "Lyngby-Taarbæk") == "173-lyngby-taarbæk"
+    assert reportset.kommune_folder("825", "Læsø") == "825-læsø"
+    assert reportset.kommune_folder("400", "Bornholm") == "400-bornholm"
+    assert reportset.kommune_folder("999", "Sankt Åge/Éntré") == "999-sankt-åge-entre"
 
 
 def test_unknown_parameter_is_refused(small_data, tmp_path):

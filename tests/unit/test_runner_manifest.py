@@ -7,14 +7,15 @@ import multiprocessing
 import time
 from pathlib import Path
 
+from kompas_helpers import kommuner, reportset
 from kompas_helpers.runner import manifest as runner_manifest
 from kompas_helpers.runner import plan
 from kompas_helpers.runner.manifest import INDEX_FILE, MANIFEST_FILE, merge_manifest
 
 YEAR = 2025
 KOMMUNER = {
-    "101": plan.Kommune("101", "København", "Region Hovedstaden"),
-    "751": plan.Kommune("751", "Aarhus", "Region Midtjylland"),
+    "101": kommuner.Kommune("101", "København", "Region Hovedstaden"),
+    "751": kommuner.Kommune("751", "Aarhus", "Region Midtjylland"),
 }
 # Two runs: the first makes two outputs for København, the second a third one for København and one for Aarhus.
 RUNS = {
@@ -32,13 +33,13 @@ def _jobs_and_results(run: str, out_dir: Path) -> tuple[list, list]:
         chosen = plan.Template(template, Path(f"{template}.ipynb"), {}) if template else None
         job = plan.Job(index, kommune, str(out_dir / kommune.folder), chosen, {}, None, f"hash-{run}", {}, YEAR, "0")
         jobs.append(job)
-        results.append(plan.JobResult(index, code, job.name, plan.OK, 1.5, files=[f"{job.name}.html"]))
+        results.append(plan.JobResult(index, code, job.name, reportset.OK, 1.5, files=[f"{job.name}.html"]))
     return jobs, results
 
 
 def _run_info(run: str) -> dict:
     started = {"first": "2025-03-01T10:00:00+01:00", "second": "2025-03-01T10:00:01+01:00"}[run]
-    return {"started": started, "ended": started, "status": plan.OK, "counts": {"ok": 2, "failed": 0}}
+    return {"started": started, "ended": started, "status": reportset.OK, "counts": {"ok": 2, "failed": 0}}
 
 
 def _finish_run(run: str, out_dir: str, barrier) -> None:
@@ -71,7 +72,7 @@ def test_two_runs_ending_together_keep_both_runs_entries(tmp_path):
 
     manifest = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
     outputs = {code: set(entry["outputs"]) for code, entry in manifest["reports"].items()}
-    assert outputs == {"101": {"overview", plan.EXCEL_JOB, "social"}, "751": {"overview"}}
+    assert outputs == {"101": {"overview", reportset.EXCEL_JOB, "social"}, "751": {"overview"}}
     started = {entry["run_started"] for report in manifest["reports"].values() for entry in report["outputs"].values()}
     assert started == {_run_info("first")["started"], _run_info("second")["started"]}
     page = (out_dir / INDEX_FILE).read_text(encoding="utf-8")
@@ -84,11 +85,11 @@ def test_merge_keeps_other_kommuner_and_outputs_and_the_last_good_run(tmp_path):
     jobs, results = _jobs_and_results("first", tmp_path)
     first = merge_manifest({}, YEAR, jobs, results, _run_info("first"), meta)
     jobs, results = _jobs_and_results("second", tmp_path)
-    results[0].status = plan.FAILED
+    results[0].status = reportset.FAILED
     second = merge_manifest(json.loads(json.dumps(first)), YEAR, jobs, results, _run_info("second"), meta)
     assert set(second["reports"]) == {"101", "751"}
-    assert set(second["reports"]["101"]["outputs"]) == {"overview", plan.EXCEL_JOB, "social"}
+    assert set(second["reports"]["101"]["outputs"]) == {"overview", reportset.EXCEL_JOB, "social"}
     assert second["reports"]["101"]["outputs"]["overview"] == first["reports"]["101"]["outputs"]["overview"]
-    assert second["reports"]["101"]["outputs"]["social"]["status"] == plan.FAILED
+    assert second["reports"]["101"]["outputs"]["social"]["status"] == reportset.FAILED
     assert second["run"] == _run_info("second")
     assert [n["template"] for n in second["notebooks"]] == ["social", "overview"]  # this run's notebooks only

@@ -1,0 +1,26 @@
+"""The report set a run writes for each kommune: templates in order, Danish titles, file names and job statuses."""
+
+from __future__ import annotations
+
+import unicodedata
+
+TEMPLATES = ("overview", "environmental", "social", "governance")
+TEMPLATE_TITLES_DA = {"overview": "Oversigt", "environmental": "Miljø", "social": "Social", "governance": "Governance"}
+EXCEL_FILE = "nøgletal.xlsx"
+EXCEL_JOB = "nøgletal"
+EXCEL_TITLE_DA = "Nøgletal (Excel)"
+
+OK, FAILED, INTERRUPTED = "ok", "failed", "interrupted"
+STATUS_DA = {OK: "færdig", FAILED: "fejlede", INTERRUPTED: "afbrudt"}
+
+
+def kommune_folder(code: str, name: str) -> str:
+    """'101-københavn', '173-lyngby-taarbæk': the code and the lower-case name; æ, ø and å are kept, other accents
+    are dropped and everything that is not a letter or digit becomes a hyphen."""
+    letters = []
+    for char in unicodedata.normalize("NFC", name).lower():
+        if char not in "æøå":
+            char = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        letters.append(char if char.isascii() and char.isalnum() or char in "æøå" else "-")
+    slug = "-".join(part for part in "".join(letters).split("-") if part)
+    return f"{code}-{slug}"
