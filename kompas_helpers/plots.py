@@ -1,20 +1,12 @@
-"""Charts for reports and pages: one colour-blind-safe seaborn style, trends, spreads, rankings and a tile map."""
+"""Charts of the indicator table: trend and spread per indicator, the kommune tile map and the ranking."""
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import struct
-import textwrap
-import zlib
 from functools import lru_cache
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PatchCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -23,232 +15,26 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from kompas_helpers import cuts, danish, fmt, kommuner, paths, registry
+from kompas_helpers.figures import (
+    COLOURS,
+    SERIES_STYLE,
+    STYLE,
+    axis_label,
+    caption,
+    new_figure,
+    source_table,
+    status_word,
+)
 
 TILES_CSV = paths.REFERENCE_DIR / "kommune_tiles.csv"
-
-# Okabe-Ito based seaborn "colorblind" palette; every series also differs in line style and marker.
-PALETTE = sns.color_palette("colorblind")
-COLOURS = {
-    "kommune": "#0173b2",
-    "region": "#de8f05",
-    "national": "#333333",
-    "other": "#c9c9c9",
-    "missing": "#ffffff",
-}
-SERIES_STYLE = {
-    "kommune": {"color": COLOURS["kommune"], "linestyle": "-", "marker": "o", "linewidth": 2.2, "markersize": 6},
-    "region": {"color": COLOURS["region"], "linestyle": "--", "marker": "s", "linewidth": 1.8, "markersize": 5},
-    "national": {"color": COLOURS["national"], "linestyle": ":", "marker": "^", "linewidth": 1.8, "markersize": 5},
-}
 TILE_CMAP = "cividis"
 MISSING_HATCH = "///"
-CAPTION_WIDTH = 120  # characters per caption line
 # Matplotlib 3.10 replaced boxplot's `vert` by `orientation` (and deprecates `vert` from 3.11).
 _HORIZONTAL = (
     {"orientation": "horizontal"}
     if tuple(int(p) for p in mpl.__version__.split(".")[:2]) >= (3, 10)
     else {"vert": False}
 )
-
-STYLE: dict = {
-    **sns.axes_style("whitegrid"),
-    **sns.plotting_context("paper"),
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.titley": 1.0,  # a fixed title position spares matplotlib a costly search for free space at every draw
-    "axes.titlepad": 6.0,
-    "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 9,
-    "legend.title_fontsize": 9,
-    "legend.frameon": False,
-    "figure.titlesize": 12,
-    "figure.dpi": 100,
-    "savefig.dpi": 150,
-    "figure.facecolor": "white",
-    "savefig.facecolor": "white",
-    "axes.prop_cycle": mpl.cycler(color=PALETTE.as_hex()),
-    "axes.edgecolor": "#555555",
-    "grid.color": "#dddddd",
-    "hatch.color": "#666666",
-    "hatch.linewidth": 0.8,
-    # No glyph hinting: FreeType's hinting is a third of the cost of drawing text, which is most of a chart's drawing
-    # time, and makes no visible difference at the PNGs' 100 dpi (browsers do not hint text either).
-    "text.hinting": "no_hinting",
-}
-# zlib level for the PNGs: level 3 compresses a chart in 40 % less time than the default 6, to files 9 % larger.
-PNG_ZLIB_LEVEL = 3
-
-
-def use_style() -> None:
-    """Set the project's chart style globally (seaborn whitegrid, colour-blind palette, fonts of at least 9 pt)."""
-    mpl.rcParams.update(STYLE)
-
-
-def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes at the style's screen resolution, drawn once (the margins are fixed, no tight box).
-
-    The charts made here (white, at the style's resolution, on an Agg canvas) are drawn on their canvas and written
-    as an RGB PNG directly: the same pixels as `savefig`, in half the time of Pillow's PNG encoder (whose adaptive
-    row filters cost more than the compression) and 15–25 % smaller. Other figures go through `savefig`.
-    """
-    dpi = STYLE["figure.dpi"]
-    white = mpl.colors.same_color(fig.get_facecolor(), "white")
-    if not (isinstance(fig.canvas, FigureCanvasAgg) and fig.dpi == dpi and white):
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", pil_kwargs={"compress_level": PNG_ZLIB_LEVEL})
-        return buffer.getvalue()
-    fig.canvas.draw()
-    return _png_bytes(np.asarray(fig.canvas.buffer_rgba()), dpi)
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
-    """An RGB PNG of an RGBA image (any transparency laid on white), rows unfiltered, with its resolution."""
-    height, width = rgba.shape[:2]
-    rgb = rgba[:, :, :3]
-    if rgba[:, :, 3].min() < 255:
-        alpha = rgba[:, :, 3:] / 255.0
-        rgb = np.rint(rgb * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter type 0 (none), then its pixels
-    rows[:, 1:] = rgb.reshape(height, 3 * width)
-    per_metre = round(dpi / 0.0254)
-    return b"".join(
-        [
-            b"\x89PNG\r\n\x1a\n",
-            _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),  # 8-bit RGB
-            _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_ZLIB_LEVEL)),
-            _png_chunk(b"IEND", b""),
-        ]
-    )
-
-
-def alt_text(fig: Figure) -> str:
-    """A text description of a figure for screen readers: its titles and its caption."""
-    titles = [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center") if ax.get_title(loc)]
-    captions = [t.get_text().replace("\n", " ") for t in fig.texts if t.get_gid() == "caption"]
-    return ". ".join(["Figur: " + "; ".join(titles), *captions]).replace("..", ".")
-
-
-def show(fig: Figure | None) -> None:
-    """Display a figure as a PNG image with alt text, then close it to free its memory (None shows nothing).
-
-    The output carries image/png (for notebooks and Papermill) and an HTML <img> with the alt text (preferred by
-    JupyterLab, Voilà and nbconvert's HTML export).
-    """
-    if fig is None:
-        return
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
-    data = base64.b64encode(png(fig)).decode("ascii")
-    alt = alt_text(fig)
-    display(
-        {
-            "image/png": data,
-            "text/html": f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width: 100%;">',
-            "text/plain": alt,
-        },
-        raw=True,
-    )
-    plt.close(fig)
-
-
-# Figures kept for reuse (see `_new_figure`), one per layout.
-_REUSABLE: dict[tuple, tuple[Figure, list]] = {}
-
-
-def _new_figure(
-    width: float,
-    height: float,
-    ncols: int = 1,
-    width_ratios=None,
-    margins: tuple[float, float, float, float] = (1.0, 0.2, 0.4, 0.75),
-    wspace: float = 0.12,
-    reuse: bool = False,
-) -> tuple[Figure, list]:
-    """A figure with fixed margins in inches (left, right, top, bottom): cheaper to draw than a layout engine.
-
-    With `reuse`, the figure made by the previous call with the same layout comes back emptied of everything drawn on
-    it: making new Axes (with their axis and tick objects) costs about a sixth of a chart. The previous figure of
-    that layout is then gone, so only a caller that is done with it (shows it at once) may ask for reuse.
-    """
-    key = (width, height, ncols, tuple(width_ratios or ()), margins, wspace)
-    if reuse and key in _REUSABLE:
-        fig, axes = _REUSABLE[key]
-        _empty(fig, axes)
-    else:
-        with mpl.rc_context(STYLE):
-            fig = Figure(figsize=(width, height))
-            # Saved on this canvas rather than one made per save; it keeps its renderer, and the renderer's text
-            # measurements, for the next save at the same size.
-            FigureCanvasAgg(fig)
-            axes = list(fig.subplots(1, ncols, width_ratios=width_ratios, squeeze=False)[0])
-        if reuse:
-            _REUSABLE[key] = (fig, axes)
-    left, right, top, bottom = margins
-    fig.set_figheight(height)  # a caption made a reused figure taller
-    fig.subplots_adjust(
-        left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height, wspace=wspace
-    )
-    return fig, axes
-
-
-def _empty(fig: Figure, axes: list) -> None:
-    """Remove everything the chart functions draw (artists, legends, captions) and reset the view to a new Axes'.
-
-    Titles, axis labels, ticks, locators and formatters stay: every chart function that asks for reuse sets them.
-    """
-    for ax in axes:
-        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
-            artist.remove()
-        if ax.get_legend() is not None:
-            ax.get_legend().remove()
-        ax.relim()  # forget the removed data
-        ax.set_xlim(0.0, 1.0)
-        ax.set_ylim(0.0, 1.0)
-        ax.set_autoscale_on(True)
-    for text in list(fig.texts):
-        text.remove()
-
-
-def _caption(fig: Figure, lines: list[str]) -> None:
-    """A caption under the plot area; the figure grows downwards to make room, so every way of saving keeps it."""
-    lines = [line for line in lines if line]
-    if not lines:
-        return
-    text = "\n".join(textwrap.fill(line, CAPTION_WIDTH) for line in lines)
-    n_lines = text.count("\n") + 1
-    extra = (n_lines * 9 * 1.35 + 6) / 72
-    old = fig.get_figheight()
-    pars = fig.subplotpars
-    bottom, top = pars.bottom * old + extra, pars.top * old + extra
-    fig.set_figheight(old + extra)
-    fig.subplots_adjust(bottom=bottom / (old + extra), top=top / (old + extra))
-    fig.text(0.01, 0.06 / (old + extra), text, ha="left", va="bottom", fontsize=9, color="#222222", gid="caption")
-
-
-def _table(source) -> pd.DataFrame:
-    """The indicator table of a Bundle, or the table itself."""
-    return getattr(source, "table", source)
-
-
-def axis_label(code: str, width: int = 28) -> str:
-    """A short axis label naming the unit and the denominator, e.g. 'kWh/m²; nævner: opvarmet etageareal'."""
-    ind = registry.get(code)
-    den = registry.MEASURES[ind.denominator].label_da.lower()
-    return textwrap.fill(f"{ind.unit}; nævner: {den}", width)
-
-
-def _status_word(status: object) -> str:
-    return fmt.STATUS_MARK_DA.get(str(status), "ingen tal")
 
 
 def _series_rows(table: pd.DataFrame, code: str, kommune_code: str) -> dict[str, pd.DataFrame]:
@@ -309,7 +95,7 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
             if status == "not_applicable":
                 not_applicable.add(year)
             elif status != "reported":
-                gaps.append(f"{year} {_status_word(status)}")
+                gaps.append(f"{year} {status_word(status)}")
         if gaps:
             omitted.append(f"{labels[key]}: {', '.join(gaps)}")
     ax.set_xticks(years, [str(y) for y in years])
@@ -334,10 +120,10 @@ def trend_chart(b, kommune_code: str, code: str) -> Figure:
     Returns a matplotlib Figure (not registered with pyplot; show it with `plots.show`). Missing and suppressed
     years are left out of the lines and named in the caption.
     """
-    table = _table(b)
-    fig, (ax,) = _new_figure(6.4, 3.6)
+    table = source_table(b)
+    fig, (ax,) = new_figure(6.4, 3.6)
     with mpl.rc_context(STYLE):
-        _caption(fig, _draw_trend(ax, table, kommune_code, code, _years(table)))
+        caption(fig, _draw_trend(ax, table, kommune_code, code, _years(table)))
     return fig
 
 
@@ -405,9 +191,9 @@ def spread_chart(b, kommune_code: str, year: int, code: str) -> Figure | None:
     """
     if registry.get(code).level != "afdeling":
         return None
-    fig, (ax,) = _new_figure(6.4, 3.0, margins=(0.3, 0.2, 0.4, 0.75))
+    fig, (ax,) = new_figure(6.4, 3.0, margins=(0.3, 0.2, 0.4, 0.75))
     with mpl.rc_context(STYLE):
-        _caption(fig, _draw_spread(ax, _table(b), kommune_code, year, code))
+        caption(fig, _draw_spread(ax, source_table(b), kommune_code, year, code))
     return fig
 
 
@@ -418,17 +204,17 @@ def indicator_figure(b, kommune_code: str, year: int, code: str, *, reuse: bool 
     call with reuse returned for the same layout (cheaper, for a caller that shows each figure before asking for
     the next, as `show.indicator` does); that previous figure is then gone.
     """
-    table = _table(b)
+    table = source_table(b)
     with_spread = registry.get(code).level == "afdeling"
     if with_spread:
-        fig, (left, right) = _new_figure(10.5, 3.4, ncols=2, width_ratios=[1.15, 1], wspace=0.08, reuse=reuse)
+        fig, (left, right) = new_figure(10.5, 3.4, ncols=2, width_ratios=[1.15, 1], wspace=0.08, reuse=reuse)
     else:
-        fig, (left,) = _new_figure(6.4, 3.6, reuse=reuse)
+        fig, (left,) = new_figure(6.4, 3.6, reuse=reuse)
     with mpl.rc_context(STYLE):
         lines = _draw_trend(left, table, kommune_code, code, _years(table))
         if with_spread:
             lines += _draw_spread(right, table, kommune_code, year, code)
-        _caption(fig, lines)
+        caption(fig, lines)
     return fig
 
 
@@ -469,7 +255,7 @@ def tile_map(table, code: str, year: int, highlight: str | None = None) -> Figur
     `table` is the indicator table (or a Bundle). Kommuner without a figure are hatched white (never coloured as
     zero); the highlighted kommune gets a thick black outline. Returns a Figure with a colour bar and a legend.
     """
-    table = _table(table)
+    table = source_table(table)
     ind = registry.get(code)
     tiles = tile_layout()
     data = _kommune_year(table, code, year).reindex(tiles["kommune_code"])
@@ -477,7 +263,7 @@ def tile_map(table, code: str, year: int, highlight: str | None = None) -> Figur
     values = data["value"].to_numpy(dtype=float)
     size = 0.92
     corners = list(zip(tiles["col"].to_numpy() - size / 2, -tiles["row"].to_numpy() - size / 2, strict=True))
-    fig, (ax,) = _new_figure(9.5, 6.6, margins=(0.1, 0.1, 0.4, 0.1))
+    fig, (ax,) = new_figure(9.5, 6.6, margins=(0.1, 0.1, 0.4, 0.1))
     with mpl.rc_context(STYLE):
         shown = values[reported]
         norm = Normalize(*(np.nanmin(shown), np.nanmax(shown)) if len(shown) else (0.0, 1.0))
@@ -510,9 +296,7 @@ def tile_map(table, code: str, year: int, highlight: str | None = None) -> Figur
             ax.add_patch(Rectangle(corners[i], size, size, fill=False, edgecolor="black", linewidth=3.2, zorder=5))
             name, _region = kommuner.kommune_info(str(highlight))
             value = (
-                fmt.with_unit(values[i], ind.unit, ind.decimals)
-                if reported[i]
-                else _status_word(data["status"].iloc[i])
+                fmt.with_unit(values[i], ind.unit, ind.decimals) if reported[i] else status_word(data["status"].iloc[i])
             )
             handles.insert(0, Patch(fill=False, edgecolor="black", linewidth=3.2, label=f"{name}: {value}"))
         ax.legend(handles=handles, loc="upper right", fontsize=9)
@@ -524,7 +308,7 @@ def tile_map(table, code: str, year: int, highlight: str | None = None) -> Figur
         bar = fig.colorbar(filled, ax=ax, shrink=0.6, format=fmt.axis_formatter(ind.decimals))
         bar.set_label(axis_label(code), fontsize=9)
         n_empty = int((~reported).sum())
-        _caption(
+        caption(
             fig,
             [
                 "Hver firkant er en kommune, placeret omtrent som på et danmarkskort; farven viser kommunens tal "
@@ -545,7 +329,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
     orange and dotted, the national value a dotted line; kommuner with coverage below `registry.LOW_COVERAGE` carry a
     triangle. Kommuner without a figure are left out and counted in the caption. Returns a Figure.
     """
-    table = _table(table)
+    table = source_table(table)
     ind = registry.get(code)
     data = _kommune_year(table, code, year)
     shown = data[data["status"] == "reported"]
@@ -561,7 +345,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
     name, region = kommuner.kommune_info(str(highlight)) if highlight is not None else (None, None)
     is_kommune = codes == str(highlight)
     is_region = (shown["region"].to_numpy() == region) & ~is_kommune
-    fig, (ax,) = _new_figure(10.0, 4.0, margins=(1.0, 3.2, 0.4, 0.45))
+    fig, (ax,) = new_figure(10.0, 4.0, margins=(1.0, 3.2, 0.4, 0.45))
     with mpl.rc_context(STYLE):
         other = ~is_kommune & ~is_region
         ax.bar(x[other], values[other], width=0.8, color=COLOURS["other"], label="Øvrige kommuner")
@@ -640,5 +424,5 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
             )
         if highlight is not None and not is_kommune.any():
             lines.append(f"{name} har ingen tal for {code} i {year}.")
-        _caption(fig, lines)
+        caption(fig, lines)
     return fig

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import ipywidgets as w
 import pandas as pd
 
-from kompas_helpers import bundle, danish, fmt, kommuner, plots, registry
+from kompas_helpers import bundle, danish, figures, fmt, kommuner, plots, registry
 from kompas_helpers.report.header import banner_html, vintage_da
 from kompas_helpers.report.indicator import comparison_table, indicator_html, indicator_intro_html
 from kompas_helpers.report.markup import style_html, table_html
@@ -286,7 +286,7 @@ class _Page:
     """What both pages share: the data, the checked choices, the banner and the message area."""
 
     def __init__(self, b: bundle.Bundle, kommune_code: str, year: int):
-        plots.use_style()
+        figures.use_style()
         self.bundle = b
         self.codes = list(kommuner.table()["kommune_code"])
         self.years = list(b.years)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kompas_helpers import plots, registry
+from kompas_helpers import figures, plots, registry
 from kompas_helpers.report.header import header_html
 from kompas_helpers.report.indicator import indicator_html
 from kompas_helpers.report.markup import display
@@ -45,7 +45,7 @@ def method_notes(dimension: str | None = None) -> None:
 def indicator(b: Bundle, kommune_code: str, year: int, code: str) -> None:
     """Display one indicator: intro, comparison table, trend and spread chart, organisations, questions."""
     display(indicator_html(b, kommune_code, year, code, "top"))
-    plots.show(plots.indicator_figure(b, kommune_code, year, code, reuse=True))
+    figures.show(plots.indicator_figure(b, kommune_code, year, code, reuse=True))
     display(indicator_html(b, kommune_code, year, code, "bottom"))
 
 
@@ -57,5 +57,5 @@ def dimension(b: Bundle, kommune_code: str, year: int, dimension: str) -> None:
 
 def kommune_map(b: Bundle, kommune_code: str, year: int, code: str = registry.HEADLINE_INDICATOR) -> None:
     """Display the tile map and the ranking of all kommuner for a headline indicator, the kommune highlighted."""
-    plots.show(plots.tile_map(b.table, code, year, highlight=kommune_code))
-    plots.show(plots.ranking_chart(b.table, code, year, highlight=kommune_code))
+    figures.show(plots.tile_map(b.table, code, year, highlight=kommune_code))
+    figures.show(plots.ranking_chart(b.table, code, year, highlight=kommune_code))

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.collections import PatchCollection
 from matplotlib.text import Text
 
-from kompas_helpers import compute, fmt, kommuner, plots, synthesize
+from kompas_helpers import compute, figures, fmt, kommuner, plots, synthesize
 from kompas_helpers.bundle import Bundle
 from tests.fixtures import handmade
 
@@ -125,9 +125,9 @@ def test_ranking_chart_sorts_best_first_and_draws_the_national_line(b):
 def test_ranking_chart_highlights_kommune_and_region(b):
     fig = plots.ranking_chart(b.table, "E1", 2024, highlight="101")
     colours = {mpl.colors.to_hex(p.get_facecolor()): p.get_height() for p in fig.axes[0].patches}
-    assert colours[plots.COLOURS["kommune"]] == pytest.approx(120.0)
-    assert colours[plots.COLOURS["region"]] == pytest.approx(130.0)  # Frederiksberg, same region
-    assert colours[plots.COLOURS["other"]] == pytest.approx(100.0)
+    assert colours[figures.COLOURS["kommune"]] == pytest.approx(120.0)
+    assert colours[figures.COLOURS["region"]] == pytest.approx(130.0)  # Frederiksberg, same region
+    assert colours[figures.COLOURS["other"]] == pytest.approx(100.0)
 
 
 def test_ranking_chart_marks_low_coverage(b):
@@ -191,8 +191,8 @@ def test_a_reused_figure_draws_exactly_what_a_new_one_draws(b):
     for args in calls:
         fresh = plots.indicator_figure(*args)
         reused = plots.indicator_figure(*args, reuse=True)
-        assert plots.png(reused) == plots.png(fresh), args
-        assert plots.alt_text(reused) == plots.alt_text(fresh)
+        assert figures.png(reused) == figures.png(fresh), args
+        assert figures.alt_text(reused) == figures.alt_text(fresh)
         assert reused.get_size_inches() == pytest.approx(fresh.get_size_inches())
     assert plots.indicator_figure(b, "101", 2024, "E1", reuse=True) is plots.indicator_figure(
         b, "101", 2024, "E2", reuse=True
@@ -213,8 +213,8 @@ def test_tick_labels_never_repeat(decimals, low, high):
 
 
 def test_axis_labels_name_unit_and_denominator():
-    assert plots.axis_label("E1") == "kWh/m²; nævner: opvarmet\netageareal"
-    assert plots.axis_label("S3") == "%; nævner: beboere 18–64 år"
+    assert figures.axis_label("E1") == "kWh/m²; nævner: opvarmet\netageareal"
+    assert figures.axis_label("S3") == "%; nævner: beboere 18–64 år"
 
 
 # --- style and print ----------------------------------------------------------------------------------------------
@@ -223,9 +223,9 @@ def test_axis_labels_name_unit_and_denominator():
 def test_style_sets_readable_font_sizes_and_a_colour_blind_palette():
     keys = ["font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize", "legend.fontsize",
             "legend.title_fontsize"]  # fmt: skip
-    assert min(plots.STYLE[k] for k in keys) >= 9
+    assert min(figures.STYLE[k] for k in keys) >= 9
     with mpl.rc_context():
-        plots.use_style()
+        figures.use_style()
         assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == "#0173b2"
 
 
@@ -257,8 +257,8 @@ def test_show_displays_a_png_with_alt_text_and_closes_the_figure(b, monkeypatch)
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
     fig = plt.figure()  # a pyplot figure, to see that show() closes it
     fig.add_subplot().set_title("Prøve")
-    plots.show(fig)
-    plots.show(None)
+    figures.show(fig)
+    figures.show(None)
     assert len(shown) == 1
     bundle, raw = shown[0]
     assert raw
@@ -269,16 +269,16 @@ def test_show_displays_a_png_with_alt_text_and_closes_the_figure(b, monkeypatch)
 
 def test_alt_text_names_titles_and_caption(b):
     fig = plots.trend_chart(b, "101", "S3")
-    assert plots.alt_text(fig).startswith("Figur: S3 Livschancer: udvikling. Ikke vist (aldrig som nul): København: ")
+    assert figures.alt_text(fig).startswith("Figur: S3 Livschancer: udvikling. Ikke vist (aldrig som nul): København: ")
 
 
 def test_png_keeps_the_caption_inside_the_image(b):
     fig = plots.trend_chart(b, "101", "S3")  # has a caption
     width, height = fig.get_size_inches()
-    data = plots.png(fig)
+    data = figures.png(fig)
     # PNG header: width and height in pixels at bytes 16-24.
-    assert int.from_bytes(data[16:20], "big") == round(width * plots.STYLE["figure.dpi"])
-    assert int.from_bytes(data[20:24], "big") == round(height * plots.STYLE["figure.dpi"])
+    assert int.from_bytes(data[16:20], "big") == round(width * figures.STYLE["figure.dpi"])
+    assert int.from_bytes(data[20:24], "big") == round(height * figures.STYLE["figure.dpi"])
     text = next(t for t in fig.texts if t.get_gid() == "caption")
     assert text.get_window_extent().y0 >= 0
 
@@ -289,9 +289,9 @@ def test_png_has_the_pixels_savefig_draws(b):
     from PIL import Image
 
     for fig in (plots.indicator_figure(b, "101", 2024, "E1"), plots.tile_map(b, "E1", 2024, highlight="101")):
-        ours = Image.open(io.BytesIO(plots.png(fig)))
+        ours = Image.open(io.BytesIO(figures.png(fig)))
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=plots.STYLE["figure.dpi"], facecolor="white")
+        fig.savefig(buffer, format="png", dpi=figures.STYLE["figure.dpi"], facecolor="white")
         theirs = Image.open(buffer).convert("RGB")
         assert ours.mode == "RGB" and ours.info["dpi"] == pytest.approx((100, 100), abs=0.01)
         assert np.array_equal(np.asarray(ours), np.asarray(theirs))
@@ -303,7 +303,7 @@ def test_png_lays_transparency_on_white():
     from PIL import Image
 
     rgba = np.array([[[0, 0, 0, 0], [255, 0, 0, 255], [0, 0, 255, 128]]], dtype=np.uint8)
-    pixels = np.asarray(Image.open(io.BytesIO(plots._png_bytes(rgba, 100))))
+    pixels = np.asarray(Image.open(io.BytesIO(figures._png_bytes(rgba, 100))))
     assert pixels.tolist() == [[[255, 255, 255], [255, 0, 0], [127, 127, 255]]]
 
 
