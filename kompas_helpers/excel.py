@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kompas_helpers import fmt, io, model, registry, report
+from kompas_helpers import fmt, model, registry, report
+from kompas_helpers.files import atomic_write
 
 SHEET_ABOUT = "Om data"
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 4  # the data starts on the row below the header
@@ -228,5 +229,5 @@ def write_workbook(
         details = " ".join(f"{label}: {str(note[label]).rstrip('.')}." for label in list(note)[3:])
         text = f"{note['Definition']} {details}"
         about.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
-    with io.atomic_write(path) as tmp:
+    with atomic_write(path) as tmp:
         workbook.save(tmp)

@@ -273,11 +273,11 @@ def write_together(files: dict[Path, str]) -> None:
     Each file is written to a temporary file beside it first; only when every one is complete are they moved into
     place (os.replace), so a failure or an interruption leaves every earlier file exactly as it was.
     """
-    from kompas_helpers import io
+    from kompas_helpers.files import atomic_write
 
     with contextlib.ExitStack() as stack:
         for path, text in files.items():
-            tmp = stack.enter_context(io.atomic_write(path))
+            tmp = stack.enter_context(atomic_write(path))
             _write_text(tmp, text)
 
 
@@ -859,9 +859,10 @@ def _write_manifest_and_index(
     Runs for the same year may end at the same time: reading, merging and writing happen under an exclusive lock,
     so each run merges into what the other wrote and no entries are lost.
     """
-    from kompas_helpers import htmlreport, io
+    from kompas_helpers import htmlreport
+    from kompas_helpers.files import exclusive_lock
 
-    with io.exclusive_lock(out_dir / MANIFEST_LOCK):
+    with exclusive_lock(out_dir / MANIFEST_LOCK):
         manifest = merge_manifest(_previous_manifest(out_dir / MANIFEST_FILE), year, jobs, results, run_info, meta)
         page = htmlreport.index_html(manifest, present=lambda folder, file: (out_dir / folder / file).is_file())
         write_together(

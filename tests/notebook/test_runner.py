@@ -21,7 +21,8 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from kompas_helpers import bundle, cli, excel, fmt, htmlreport, io, paths, registry, runner, synthesize
+from kompas_helpers import bundle, cli, excel, fmt, htmlreport, paths, registry, runner, synthesize
+from kompas_helpers.io import datasets
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
 KOMMUNER = ["101", "751"]
@@ -31,7 +32,7 @@ FOLDERS = {"101": "101-københavn", "751": "751-aarhus"}
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("data") / "small"
-    io.save_dataset(synthesize.synthesize(seed=11, scale=0.05), folder)
+    datasets.save_dataset(synthesize.synthesize(seed=11, scale=0.05), folder)
     return folder
 
 
