@@ -14,7 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kompas_helpers import io, kommuner, model, paths
+from kompas_helpers import kommuner, model, paths
+from kompas_helpers.files import atomic_folder, atomic_write, write_parquet_atomic
+from kompas_helpers.io import datasets
 
 CACHE_DIR = paths.OUTPUTS_DIR / ".cache"
 TABLE_FILE = "indicators.parquet"
@@ -84,16 +86,16 @@ def dataset_hash(folder: Path) -> str:
 def table_path(data: str | Path | None = None) -> Path:
     """Compute the indicator table for a dataset once and return where it is cached."""
     folder = data_dir(data)
-    dataset = io.load_dataset(folder)
+    dataset = datasets.load_dataset(folder)
     digest = dataset_hash(folder)
     target = CACHE_DIR / _cache_key(digest) / TABLE_FILE
     if not target.exists():
         from kompas_helpers import compute  # imported here: reports that read a cached table never need it
 
         table = compute.indicator_table(dataset)
-        io.write_parquet_atomic(table, target)
+        write_parquet_atomic(table, target)
         meta = {"data_dir": str(folder.resolve()), "data_hash": digest, "rows": len(table)}
-        with io.atomic_write(target.with_name("bundle.json")) as tmp:
+        with atomic_write(target.with_name("bundle.json")) as tmp:
             tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return target
 
@@ -113,7 +115,7 @@ def load(data: str | Path | None = None, kommune_code: str | None = None) -> Bun
     else:
         filters = [[("level", "in", SHARED_LEVELS)], [("kommune_code", "=", str(kommune_code))]]
         table = pq.read_table(path, filters=filters).to_pandas()
-    return Bundle(io.load_dataset(folder), table, folder, dataset_hash(folder))
+    return Bundle(datasets.load_dataset(folder), table, folder, dataset_hash(folder))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -164,14 +166,14 @@ def write_slices(data: str | Path | None = None) -> dict:
     """
     folder = data_dir(data)
     if not folder.is_dir():
-        io.load_dataset(folder)  # raises the DataError that says what is missing and how to make it
+        datasets.load_dataset(folder)  # raises the DataError that says what is missing and how to make it
     digest = dataset_hash(folder)
     target = slices_dir(digest)
     meta = _slices_meta(target, digest)
     if meta is not None:
         return meta
     path = table_path(folder)
-    dataset = io.load_dataset(folder)
+    dataset = datasets.load_dataset(folder)
     table = pd.read_parquet(path)
     table[_ROW] = np.arange(len(table), dtype=np.int64)
     shared = table["level"].isin(SHARED_LEVELS).to_numpy()
@@ -186,7 +188,7 @@ def write_slices(data: str | Path | None = None) -> dict:
         "rows": len(table),
         "table_stamp": _table_stamp(path),
     }
-    with io.atomic_folder(target) as tmp:
+    with atomic_folder(target) as tmp:
         table[shared].to_parquet(tmp / SHARED_SLICE)
         groups = dict(iter(own.groupby("kommune_code", observed=True)))
         for code in codes:

@@ -18,11 +18,12 @@ def _data_dir(value: str | None) -> Path:
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:
-    from kompas_helpers import io, synthesize
+    from kompas_helpers import synthesize
+    from kompas_helpers.io import datasets
 
     out = Path(args.out) if args.out else paths.DEFAULT_DATA_DIR
     dataset = synthesize.synthesize(seed=args.seed, scale=args.scale)
-    io.save_dataset(dataset, out)
+    datasets.save_dataset(dataset, out)
     print(
         f"Syntetiske data skrevet til {out}: {len(dataset.organisations)} boligorganisationer, "
         f"{len(dataset.afdelinger)} afdelinger, {int(dataset.afdelinger['dwellings'].sum())} boliger "
@@ -32,9 +33,9 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kompas_helpers import io
+    from kompas_helpers.io import datasets
 
-    dataset = io.read_input([Path(p) for p in args.paths])
+    dataset = datasets.read_input([Path(p) for p in args.paths])
     print(
         f"Ingen fejl fundet: {len(dataset.organisations)} boligorganisationer, {len(dataset.afdelinger)} afdelinger, "
         f"{len(dataset.measures)} målinger."
@@ -43,29 +44,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from kompas_helpers import io
+    from kompas_helpers.io import datasets
 
-    dataset = io.import_dataset([Path(p) for p in args.paths], Path(args.to))
+    dataset = datasets.import_dataset([Path(p) for p in args.paths], Path(args.to))
     print(f"Importeret til {args.to}: {len(dataset.afdelinger)} afdelinger, {len(dataset.measures)} målinger.")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from kompas_helpers import io
+    from kompas_helpers.io import datasets
 
-    dataset = io.load_dataset(_data_dir(args.data))
-    io.export_dataset(dataset, Path(args.dir), args.format)
+    dataset = datasets.load_dataset(_data_dir(args.data))
+    datasets.export_dataset(dataset, Path(args.dir), args.format)
     print(f"Eksporteret som {args.format} til {args.dir}.")
     return 0
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from kompas_helpers import compute, io, summary
+    from kompas_helpers import compute, summary
+    from kompas_helpers.files import write_parquet_atomic
+    from kompas_helpers.io import datasets
 
-    dataset = io.load_dataset(_data_dir(args.data))
+    dataset = datasets.load_dataset(_data_dir(args.data))
     table = compute.indicator_table(dataset)
     if args.out:
-        io.write_parquet_atomic(table, Path(args.out))
+        write_parquet_atomic(table, Path(args.out))
         print(f"Indikatortabellen ({len(table)} rækker) er gemt i {args.out}.")
     print(summary.dimension_summary(table, dataset))
     return 0
@@ -176,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kompas_helpers.io import DataError
+    from kompas_helpers.io.problems import DataError
 
     args = build_parser().parse_args(argv)
     try:

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kompas_helpers import danish, fmt, io, kommuner, registry
+from kompas_helpers import danish, fmt, kommuner, registry
+from kompas_helpers.files import atomic_write
 from kompas_helpers.report import method
 
 SHEET_ABOUT = "Om data"
@@ -229,5 +230,5 @@ def write_workbook(
         details = " ".join(f"{label}: {str(note[label]).rstrip('.')}." for label in list(note)[3:])
         text = f"{note['Definition']} {details}"
         about.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
-    with io.atomic_write(path) as tmp:
+    with atomic_write(path) as tmp:
         workbook.save(tmp)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import pandas as pd
-
-from kompas_helpers import paths
 
 HOUSING_TYPES = ("familie", "ældre", "ungdom")
 HEATING_TYPES = ("fjernvarme", "naturgas", "olie", "varmepumpe", "el", "andet")
@@ -145,34 +142,6 @@ class Dataset:
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
-
-
-@lru_cache(maxsize=1)
-def _kommuner_cached() -> pd.DataFrame:
-    return pd.read_csv(paths.KOMMUNER_CSV, dtype=str, encoding="utf-8")
-
-
-def kommuner() -> pd.DataFrame:
-    """The 98 kommuner from the reference table (code, name, region, ISO region)."""
-    return _kommuner_cached().copy()
-
-
-def kommune_name(kommune_code: str) -> str:
-    k = _kommuner_cached()
-    match = k.loc[k["kommune_code"] == str(kommune_code), "kommune_name"]
-    if match.empty:
-        raise KeyError(f"Ukendt kommunekode {kommune_code!r}: ikke en af de 98 kommuner")
-    return str(match.iloc[0])
-
-
-def normalise_kommune_code(value: object) -> str:
-    """'0101', 101 and '101' all mean København; return the DST form without leading zeros."""
-    text = str(value).strip()
-    if text.endswith(".0"):
-        text = text[:-2]
-    if text.isdigit():
-        return str(int(text))
-    return text
 
 
 CANONICAL_DTYPES = {"str": "string[pyarrow]", "int": "int64", "float": "float64", "bool": "bool"}

@@ -616,6 +616,10 @@ INDICATORS: dict[str, Indicator] = {
 
 CODES: tuple[str, ...] = tuple(INDICATORS)
 
+# Measures that count some of an afdeling's dwellings without being the numerator of a share (those are checked
+# against their denominator): they cannot exceed the afdeling's `dwellings` in the afdelinger table.
+PART_OF_DWELLINGS = ("dwellings_label_valid",)
+
 
 def get(code: str) -> Indicator:
     """Return the indicator with this code, with a clear error for an unknown one."""

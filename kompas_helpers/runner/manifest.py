@@ -7,6 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import kompas_helpers
+from kompas_helpers import htmlreport
+from kompas_helpers.files import exclusive_lock
 from kompas_helpers.reportset import EXCEL_FILE, EXCEL_TITLE_DA, OK
 from kompas_helpers.runner.plan import Job, JobResult
 from kompas_helpers.runner.worker import write_together
@@ -34,9 +36,7 @@ def _write_manifest_and_index(
     Runs for the same year may end at the same time: reading, merging and writing happen under an exclusive lock,
     so each run merges into what the other wrote and no entries are lost.
     """
-    from kompas_helpers import htmlreport, io
-
-    with io.exclusive_lock(out_dir / MANIFEST_LOCK):
+    with exclusive_lock(out_dir / MANIFEST_LOCK):
         manifest = merge_manifest(_previous_manifest(out_dir / MANIFEST_FILE), year, jobs, results, run_info, meta)
         page = htmlreport.index_html(manifest, present=lambda folder, file: (out_dir / folder / file).is_file())
         write_together(

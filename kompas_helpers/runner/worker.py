@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from kompas_helpers import danish, paths
+from kompas_helpers.files import atomic_write
 from kompas_helpers.reportset import EXCEL_FILE, FAILED, OK
 from kompas_helpers.runner.plan import Job, JobResult
 
@@ -31,11 +32,9 @@ def write_together(files: dict[Path, str]) -> None:
     Each file is written to a temporary file beside it first; only when every one is complete are they moved into
     place (os.replace), so a failure or an interruption leaves every earlier file exactly as it was.
     """
-    from kompas_helpers import io
-
     with contextlib.ExitStack() as stack:
         for path, text in files.items():
-            tmp = stack.enter_context(io.atomic_write(path))
+            tmp = stack.enter_context(atomic_write(path))
             _write_text(tmp, text)
 
 

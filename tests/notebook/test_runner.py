@@ -21,7 +21,8 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from kompas_helpers import bundle, cli, excel, fmt, htmlreport, io, paths, registry, reportset, synthesize
+from kompas_helpers import bundle, cli, excel, fmt, htmlreport, paths, registry, reportset, synthesize
+from kompas_helpers.io import datasets
 from kompas_helpers.runner import batch, plan, worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
@@ -32,7 +33,7 @@ FOLDERS = {"101": "101-københavn", "751": "751-aarhus"}
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("data") / "small"
-    io.save_dataset(synthesize.synthesize(seed=11, scale=0.05), folder)
+    datasets.save_dataset(synthesize.synthesize(seed=11, scale=0.05), folder)
     return folder
 
 

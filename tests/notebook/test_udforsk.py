@@ -6,7 +6,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from kompas_helpers import model, paths
+from kompas_helpers import kommuner, paths
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(600)]
 
@@ -46,16 +46,16 @@ def test_runs_without_errors(executed):
 
 def test_filters_give_the_indicator_the_kommune_and_all_kommuner(executed):
     rows = text_of(cell(executed, "filter"))
-    assert rows.startswith("(") and rows.endswith(", 20)") and int(rows[1:].split(",")[0]) > len(model.kommuner())
+    assert rows.startswith("(") and rows.endswith(", 20)") and int(rows[1:].split(",")[0]) > len(kommuner.table())
     kommune = text_of(cell(executed, "filter-kommune"))
     assert "S3" in kommune and "national_value" in kommune
-    assert f"[{len(model.kommuner())} rows x 7 columns]" in text_of(cell(executed, "filter-kommuner"))
+    assert f"[{len(kommuner.table())} rows x 7 columns]" in text_of(cell(executed, "filter-kommuner"))
 
 
 def test_overview_and_header_name_the_chosen_kommune(executed):
-    assert model.kommune_name("461") in text_of(cell(executed, "header"))
+    assert kommuner.name("461") in text_of(cell(executed, "header"))
     overview = text_of(cell(executed, "overview"))
-    assert model.kommune_name("461") in overview and "Hele landet" in overview
+    assert kommuner.name("461") in overview and "Hele landet" in overview
 
 
 @pytest.mark.parametrize("cell_id", ["trend", "ranking", "map"])

@@ -16,7 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
-from kompas_helpers import cli, io, model, registry
+from kompas_helpers import cli, kommuner, model, registry
+from kompas_helpers.files import atomic_write, exclusive_lock, write_parquet_atomic
+from kompas_helpers.io import datasets
+from kompas_helpers.io.catalogue import measure_catalogue, measure_catalogue_markdown
+from kompas_helpers.io.problems import DataError, Problem
 from tests.fixtures.files import CSV_VARIANTS, csv_line_of, text_cells, write_csv, write_variant
 from tests.fixtures.tiny import tiny_dataset, tiny_frames
 
@@ -48,13 +52,13 @@ def semicolon_folder(tmp_path: Path, frames: dict | None = None) -> Path:
     return write_variant(tmp_path / "input", frames or tiny_frames(), "semicolon-comma-utf8bom")
 
 
-def read_error(paths) -> io.DataError:
-    with pytest.raises(io.DataError) as caught:
-        io.read_input(paths)
+def read_error(paths) -> DataError:
+    with pytest.raises(DataError) as caught:
+        datasets.read_input(paths)
     return caught.value
 
 
-def messages(error: io.DataError) -> list[str]:
+def messages(error: DataError) -> list[str]:
     return [p.message() for p in error.problems]
 
 
@@ -62,7 +66,7 @@ def messages(error: io.DataError) -> list[str]:
 def saved_target(tmp_path: Path) -> Path:
     """An existing dataset folder, as `kompas data import --to` would find it."""
     target = tmp_path / "target" / "dataset"
-    io.save_dataset(tiny_dataset(), target)
+    datasets.save_dataset(tiny_dataset(), target)
     return target
 
 
@@ -84,21 +88,21 @@ def test_tiny_dataset_is_valid_and_has_a_missing_value():
 def test_export_then_read_input_round_trips(tmp_path, fmt):
     dataset = tiny_dataset()
     folder = tmp_path / f"export-{fmt}"
-    io.export_dataset(dataset, folder, fmt)
+    datasets.export_dataset(dataset, folder, fmt)
     expected_files = {
         "csv": {f"{t}.csv" for t in TABLES},
         "xlsx": {"almenkompas-data.xlsx"},
         "parquet": {f"{t}.parquet" for t in TABLES},
     }[fmt] | {"provenance.json"}
     assert {p.name for p in folder.iterdir()} == expected_files
-    back = io.read_input([folder])
+    back = datasets.read_input([folder])
     assert_same_dataset(back, dataset)
     assert back.synthetic  # an exported synthetic dataset stays labelled synthetic
 
 
 def test_csv_export_is_what_danish_excel_opens(tmp_path):
     dataset = tiny_dataset()
-    io.export_dataset(dataset, tmp_path / "out", "csv")
+    datasets.export_dataset(dataset, tmp_path / "out", "csv")
     raw = (tmp_path / "out" / "afdelinger.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
     text = raw.decode("utf-8-sig")
@@ -113,7 +117,7 @@ def test_csv_export_is_what_danish_excel_opens(tmp_path):
 @pytest.mark.parametrize("variant", list(CSV_VARIANTS))
 def test_csv_variants_read_to_the_same_dataset(tmp_path, variant):
     folder = write_variant(tmp_path / variant, tiny_frames(), variant)
-    back = io.read_input([folder])
+    back = datasets.read_input([folder])
     assert_same_dataset(back, tiny_dataset(), provenance=False)
     assert back.provenance["synthetic"] is False
     assert sorted(back.provenance["source_files"]) == sorted(f"{t}.csv" for t in TABLES)
@@ -129,39 +133,39 @@ def test_tabs_and_other_line_endings(tmp_path, delimiter, lineterminator):
     for name, table in model.INPUT_TABLES.items():
         rows = text_cells(table, frames[name], decimal)
         write_csv(folder / f"{name}.csv", rows, delimiter, "utf-8", lineterminator)
-    assert_same_dataset(io.read_input([folder]), tiny_dataset(), provenance=False)
+    assert_same_dataset(datasets.read_input([folder]), tiny_dataset(), provenance=False)
 
 
 def test_cp1252_file_keeps_danish_letters(tmp_path):
     folder = write_variant(tmp_path / "in", tiny_frames(), "semicolon-comma-cp1252")
     assert "Æblehaven".encode("cp1252") in (folder / "afdelinger.csv").read_bytes()
-    back = io.read_input([folder])
+    back = datasets.read_input([folder])
     assert "Æblehaven" in set(back.afdelinger["afdeling_name"])
     assert "Boligselskabet Øbro" in set(back.organisations["organisation_name"])
 
 
 def test_files_can_be_given_one_by_one_and_mixed_formats(tmp_path):
     dataset = tiny_dataset()
-    io.export_dataset(dataset, tmp_path / "csv", "csv")
-    io.export_dataset(dataset, tmp_path / "pq", "parquet")
+    datasets.export_dataset(dataset, tmp_path / "csv", "csv")
+    datasets.export_dataset(dataset, tmp_path / "pq", "parquet")
     paths = [tmp_path / "csv" / "organisations.csv", tmp_path / "csv" / "afdelinger.csv"]
     paths += [tmp_path / "pq" / "measures.parquet", tmp_path / "pq" / "kommune_context.parquet"]
-    back = io.read_input(paths)
+    back = datasets.read_input(paths)
     assert_same_dataset(back, dataset)
 
 
 def test_xlsx_measures_split_over_several_sheets(tmp_path, monkeypatch):
     import openpyxl
 
-    monkeypatch.setattr(io, "XLSX_MAX_ROWS", 20)
+    monkeypatch.setattr(datasets, "XLSX_MAX_ROWS", 20)
     dataset = tiny_dataset()
-    io.export_dataset(dataset, tmp_path / "x", "xlsx")
+    datasets.export_dataset(dataset, tmp_path / "x", "xlsx")
     workbook = openpyxl.load_workbook(tmp_path / "x" / "almenkompas-data.xlsx", read_only=True)
     assert workbook.sheetnames == [
         "organisations", "afdelinger", "measures", "measures (2)", "measures (3)", "kommune_context",
     ]  # fmt: skip
     workbook.close()
-    assert_same_dataset(io.read_input([tmp_path / "x"]), dataset)
+    assert_same_dataset(datasets.read_input([tmp_path / "x"]), dataset)
 
 
 def test_xlsx_text_that_looks_like_a_formula_stays_text(tmp_path):
@@ -171,22 +175,22 @@ def test_xlsx_text_that_looks_like_a_formula_stays_text(tmp_path):
         provenance={"synthetic": True},
         **{n: model.canonicalise(model.INPUT_TABLES[n], f) for n, f in frames.items()},
     )
-    io.export_dataset(dataset, tmp_path / "x", "xlsx")
-    assert_same_dataset(io.read_input([tmp_path / "x"]), dataset)
+    datasets.export_dataset(dataset, tmp_path / "x", "xlsx")
+    assert_same_dataset(datasets.read_input([tmp_path / "x"]), dataset)
 
 
 def test_save_and_load_round_trip(tmp_path):
     dataset = tiny_dataset()
-    io.save_dataset(dataset, tmp_path / "data")
+    datasets.save_dataset(dataset, tmp_path / "data")
     assert {p.name for p in (tmp_path / "data").iterdir()} == {f"{t}.parquet" for t in TABLES} | {"provenance.json"}
-    assert_same_dataset(io.load_dataset(tmp_path / "data"), dataset)
+    assert_same_dataset(datasets.load_dataset(tmp_path / "data"), dataset)
     assert json.loads((tmp_path / "data" / "provenance.json").read_text(encoding="utf-8")) == dataset.provenance
 
 
 def test_import_validates_and_saves(tmp_path):
     folder = semicolon_folder(tmp_path)
-    imported = io.import_dataset([folder], tmp_path / "imported")
-    loaded = io.load_dataset(tmp_path / "imported")
+    imported = datasets.import_dataset([folder], tmp_path / "imported")
+    loaded = datasets.load_dataset(tmp_path / "imported")
     assert_same_dataset(loaded, imported)
     assert_same_dataset(loaded, tiny_dataset(), provenance=False)
     assert loaded.provenance["synthetic"] is False
@@ -198,11 +202,11 @@ def test_cli_validate_import_export(tmp_path, capsys):
     assert "Ingen fejl fundet" in capsys.readouterr().out
     assert cli.main(["data", "import", str(folder), "--to", str(tmp_path / "ds")]) == 0
     assert cli.main(["data", "export", "--format", "xlsx", str(tmp_path / "x"), "--data", str(tmp_path / "ds")]) == 0
-    assert_same_dataset(io.read_input([tmp_path / "x"]), io.load_dataset(tmp_path / "ds"))
+    assert_same_dataset(datasets.read_input([tmp_path / "x"]), datasets.load_dataset(tmp_path / "ds"))
 
 
 def test_empty_measure_value_means_missing_not_zero(tmp_path):
-    back = io.read_input([semicolon_folder(tmp_path)])
+    back = datasets.read_input([semicolon_folder(tmp_path)])
     row = back.measures[(back.measures["unit_id"] == "0461-002") & (back.measures["measure"] == "heat_kwh")]
     assert row.set_index("year")["value"].isna().to_dict() == {2023: False, 2024: True}
 
@@ -210,10 +214,10 @@ def test_empty_measure_value_means_missing_not_zero(tmp_path):
 def test_provenance_json_next_to_the_files_is_kept(tmp_path):
     folder = semicolon_folder(tmp_path)
     (folder / "provenance.json").write_text(json.dumps({"synthetic": True, "seed": 7}), encoding="utf-8")
-    assert io.read_input([folder]).provenance == {"synthetic": True, "seed": 7}
+    assert datasets.read_input([folder]).provenance == {"synthetic": True, "seed": 7}
     # also when the files are given one by one (e.g. a shell glob that skips provenance.json)
     files = [folder / f"{t}.csv" for t in TABLES]
-    assert io.read_input(files).provenance == {"synthetic": True, "seed": 7}
+    assert datasets.read_input(files).provenance == {"synthetic": True, "seed": 7}
 
 
 def test_lenient_but_exact_text_handling(tmp_path):
@@ -227,7 +231,7 @@ def test_lenient_but_exact_text_handling(tmp_path):
     lines.insert(3, "")
     lines.append(";" * 12)
     path.write_bytes("\r\n".join(lines).encode("utf-8-sig"))
-    assert_same_dataset(io.read_input([folder]), tiny_dataset(), provenance=False)
+    assert_same_dataset(datasets.read_input([folder]), tiny_dataset(), provenance=False)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -355,7 +359,7 @@ def case_truncated_csv(tmp_path):
 
 def case_truncated_xlsx(tmp_path):
     folder = tmp_path / "input"
-    io.export_dataset(tiny_dataset(), folder, "xlsx")
+    datasets.export_dataset(tiny_dataset(), folder, "xlsx")
     path = folder / "almenkompas-data.xlsx"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     return folder, ["almenkompas-data.xlsx: filen kan ikke læses som en Excel-projektmappe (.xlsx)"]
@@ -363,7 +367,7 @@ def case_truncated_xlsx(tmp_path):
 
 def case_truncated_parquet(tmp_path):
     folder = tmp_path / "input"
-    io.export_dataset(tiny_dataset(), folder, "parquet")
+    datasets.export_dataset(tiny_dataset(), folder, "parquet")
     path = folder / "measures.parquet"
     path.write_bytes(path.read_bytes()[: path.stat().st_size - 100])
     return folder, ["measures.parquet: filen kan ikke læses som en Parquet-fil"]
@@ -567,7 +571,7 @@ def test_missing_table_unknown_column_and_unknown_file(tmp_path):
 
 def test_same_table_twice_is_an_error(tmp_path):
     folder = semicolon_folder(tmp_path)
-    io.export_dataset(tiny_dataset(), tmp_path / "pq", "parquet")
+    datasets.export_dataset(tiny_dataset(), tmp_path / "pq", "parquet")
     found = messages(read_error([folder, tmp_path / "pq" / "measures.parquet"]))
     assert any(m.startswith("measures.parquet: tabellen measures findes også i") for m in found)
 
@@ -587,17 +591,17 @@ def test_more_than_200_problems_are_capped_in_the_text(tmp_path):
 
 
 def test_file_level_problem_has_no_row_column_or_value():
-    problem = io.Problem.for_file("measures.csv", "filen er tom")
-    assert problem == io.Problem("measures.csv", None, None, None, "filen er tom")
+    problem = Problem.for_file("measures.csv", "filen er tom")
+    assert problem == Problem("measures.csv", None, None, None, "filen er tom")
     assert problem.message() == "measures.csv: filen er tom"
-    on_sheet = io.Problem.for_file("data.xlsx", "arket er tomt", "measures")
+    on_sheet = Problem.for_file("data.xlsx", "arket er tomt", "measures")
     assert on_sheet.message() == 'data.xlsx, ark "measures": arket er tomt'
 
 
 def test_data_error_survives_pickling():
     import pickle
 
-    error = io.DataError([io.Problem("a.csv", 3, "x", "1", "er forkert")])
+    error = DataError([Problem("a.csv", 3, "x", "1", "er forkert")])
     again = pickle.loads(pickle.dumps(error))
     assert again.problems == error.problems
     assert str(again) == str(error)
@@ -642,25 +646,27 @@ def _swap_fails(monkeypatch) -> None:
             raise OSError("afbrudt")
         return real_rename(src, dst)
 
-    monkeypatch.setattr(io.os, "rename", rename)
+    monkeypatch.setattr(os, "rename", rename)
 
 
 def _provenance_fails(monkeypatch) -> None:
     def failing(*args, **kwargs):
         raise RuntimeError("stop")
 
-    monkeypatch.setattr(io, "_write_provenance", failing)
+    monkeypatch.setattr(datasets, "_write_provenance", failing)
 
 
 def _export_csv(dataset: model.Dataset, folder: Path) -> None:
-    io.export_dataset(dataset, folder, "csv")
+    datasets.export_dataset(dataset, folder, "csv")
 
 
 @pytest.mark.parametrize(
     ("write", "breaks", "raised", "match"),
     [
-        pytest.param(io.save_dataset, _disk_full_at_third_parquet, OSError, "disken er fuld", id="save-disk-full"),
-        pytest.param(io.save_dataset, _swap_fails, OSError, "afbrudt", id="save-swap-fails"),
+        pytest.param(
+            datasets.save_dataset, _disk_full_at_third_parquet, OSError, "disken er fuld", id="save-disk-full"
+        ),
+        pytest.param(datasets.save_dataset, _swap_fails, OSError, "afbrudt", id="save-swap-fails"),
         pytest.param(_export_csv, _provenance_fails, RuntimeError, "stop", id="export-fails"),
     ],
 )
@@ -677,17 +683,17 @@ def test_failed_write_leaves_previous_folder_intact(tmp_path, monkeypatch, write
 
 def test_killed_between_renames_is_recovered_on_load(tmp_path):
     target = tmp_path / "data"
-    io.save_dataset(tiny_dataset(), target)
+    datasets.save_dataset(tiny_dataset(), target)
     os.rename(target, tmp_path / ".data.old-abc123")  # as if killed right after moving the old folder aside
-    assert_same_dataset(io.load_dataset(target), tiny_dataset())
+    assert_same_dataset(datasets.load_dataset(target), tiny_dataset())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
 def test_save_replaces_previous_dataset(tmp_path):
     target = tmp_path / "data"
-    io.save_dataset(tiny_dataset(), target)
-    io.save_dataset(_other_dataset(), target)
-    assert_same_dataset(io.load_dataset(target), _other_dataset())
+    datasets.save_dataset(tiny_dataset(), target)
+    datasets.save_dataset(_other_dataset(), target)
+    assert_same_dataset(datasets.load_dataset(target), _other_dataset())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
@@ -695,44 +701,44 @@ def test_export_refuses_folder_with_other_files(tmp_path):
     folder = tmp_path / "Skrivebord"
     folder.mkdir()
     (folder / "budget.xlsx").write_bytes(b"vigtigt")
-    with pytest.raises(io.DataError, match="vælg en ny eller tom mappe"):
-        io.export_dataset(tiny_dataset(), folder, "csv")
+    with pytest.raises(DataError, match="vælg en ny eller tom mappe"):
+        datasets.export_dataset(tiny_dataset(), folder, "csv")
     assert (folder / "budget.xlsx").read_bytes() == b"vigtigt"
     # a dataset folder is not silently replaced by another format either
-    io.save_dataset(tiny_dataset(), tmp_path / "data")
+    datasets.save_dataset(tiny_dataset(), tmp_path / "data")
     before = snapshot(tmp_path / "data")
-    with pytest.raises(io.DataError, match="measures.parquet"):
-        io.export_dataset(tiny_dataset(), tmp_path / "data", "csv")
+    with pytest.raises(DataError, match="measures.parquet"):
+        datasets.export_dataset(tiny_dataset(), tmp_path / "data", "csv")
     assert snapshot(tmp_path / "data") == before
 
 
 def test_load_dataset_missing_folder_or_file(tmp_path, capsys):
-    with pytest.raises(io.DataError) as caught:
-        io.load_dataset(tmp_path / "ingen")
+    with pytest.raises(DataError) as caught:
+        datasets.load_dataset(tmp_path / "ingen")
     assert len(caught.value.problems) == 1
     assert "kompas data synthesize" in str(caught.value)
     assert "kompas data import" in str(caught.value)
-    io.save_dataset(tiny_dataset(), tmp_path / "data")
+    datasets.save_dataset(tiny_dataset(), tmp_path / "data")
     (tmp_path / "data" / "afdelinger.parquet").unlink()
-    with pytest.raises(io.DataError, match="mappen mangler afdelinger.parquet"):
-        io.load_dataset(tmp_path / "data")
+    with pytest.raises(DataError, match="mappen mangler afdelinger.parquet"):
+        datasets.load_dataset(tmp_path / "data")
     assert cli.main(["data", "export", "--format", "csv", str(tmp_path / "x"), "--data", str(tmp_path / "ingen")]) == 2
     assert "kompas data synthesize" in capsys.readouterr().err
 
 
 def test_atomic_write_and_write_parquet_atomic(tmp_path):
     path = tmp_path / "sub" / "figur.png"
-    with io.atomic_write(path) as tmp:
+    with atomic_write(path) as tmp:
         assert tmp.suffix == ".png" and tmp.parent == path.parent
         tmp.write_bytes(b"first")
     assert path.read_bytes() == b"first"
-    with pytest.raises(ValueError), io.atomic_write(path) as tmp:
+    with pytest.raises(ValueError), atomic_write(path) as tmp:
         tmp.write_bytes(b"half")
         raise ValueError("fejl midt i skrivningen")
     assert path.read_bytes() == b"first"
     assert [p.name for p in path.parent.iterdir()] == ["figur.png"]
     frame = pd.DataFrame({"a": [1, 2], "b": ["x", None]})
-    io.write_parquet_atomic(frame, tmp_path / "t.parquet")
+    write_parquet_atomic(frame, tmp_path / "t.parquet")
     assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
     assert oct((tmp_path / "t.parquet").stat().st_mode & 0o777) != oct(0o600)
 
@@ -746,14 +752,14 @@ def test_exclusive_lock_waits_for_the_holder_and_leaves_no_file(tmp_path):
     order = []
 
     def holder():
-        with io.exclusive_lock(lock):
+        with exclusive_lock(lock):
             held.set()
             time.sleep(0.5)
             order.append("holder done")
 
     def waiter():
         held.wait()
-        with io.exclusive_lock(lock):  # opens the holder's lock file, which is gone when it gets the lock: retries
+        with exclusive_lock(lock):  # opens the holder's lock file, which is gone when it gets the lock: retries
             order.append("waiter in")
 
     threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
@@ -763,10 +769,10 @@ def test_exclusive_lock_waits_for_the_holder_and_leaves_no_file(tmp_path):
         thread.join(timeout=30)
     assert order == ["holder done", "waiter in"]
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(ValueError), io.exclusive_lock(lock):
+    with pytest.raises(ValueError), exclusive_lock(lock):
         raise ValueError("fejl med låsen holdt")
     assert list(tmp_path.iterdir()) == []
-    with io.exclusive_lock(lock):  # released after the error
+    with exclusive_lock(lock):  # released after the error
         assert lock.exists()
 
 
@@ -776,7 +782,7 @@ def test_exclusive_lock_waits_for_the_holder_and_leaves_no_file(tmp_path):
 
 
 def test_measure_catalogue_covers_registry():
-    catalogue = io.measure_catalogue()
+    catalogue = measure_catalogue()
     assert list(catalogue["measure"]) == list(registry.MEASURES)
     inputs = catalogue[catalogue["table"] == "measures"]
     assert set(inputs["measure"]) == set(registry.input_measures())
@@ -786,7 +792,7 @@ def test_measure_catalogue_covers_registry():
 
 def test_data_readme_contains_current_measure_catalogue():
     readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
-    assert io.measure_catalogue_markdown() in readme, "run io.measure_catalogue_markdown() and paste it into README"
+    assert measure_catalogue_markdown() in readme, "run catalogue.measure_catalogue_markdown() and paste it into README"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -797,7 +803,7 @@ _TEXT = st.text(
     alphabet=st.sampled_from(list("abcæøåÆØÅ 0123;,.\"'=-\n\t#é€")), min_size=1, max_size=12
 ).map(str.strip).filter(bool)  # fmt: skip
 _IDS = st.text(alphabet="0123456789-AB", min_size=1, max_size=6)
-_CODES = sorted(model.kommuner()["kommune_code"])
+_CODES = sorted(kommuner.table()["kommune_code"])
 
 
 @st.composite
@@ -864,14 +870,14 @@ def small_datasets(draw) -> model.Dataset:
 def test_property_csv_export_round_trips(dataset):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "export"
-        io.export_dataset(dataset, folder, "csv")
-        assert_same_dataset(io.read_input([folder]), dataset)
+        datasets.export_dataset(dataset, folder, "csv")
+        assert_same_dataset(datasets.read_input([folder]), dataset)
 
 
 @pytest.fixture(scope="module")
 def exported_csv(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("junk") / "export"
-    io.export_dataset(tiny_dataset(), folder, "csv")
+    datasets.export_dataset(tiny_dataset(), folder, "csv")
     return folder
 
 
@@ -899,8 +905,8 @@ def test_property_junk_in_numeric_column_gives_data_error(exported_csv, junk, ta
         rows[1][position] = junk
         write_csv(path, rows, ";", "utf-8-sig")
         try:
-            io.read_input([folder])
-        except io.DataError as error:
+            datasets.read_input([folder])
+        except DataError as error:
             assert error.problems
             assert all(isinstance(p.message(), str) for p in error.problems)
         else:
@@ -917,8 +923,8 @@ def test_property_any_bytes_give_data_error_or_dataset(exported_csv, content):
             for path in exported_csv.iterdir():
                 (folder / path.name).write_bytes(path.read_bytes())
             (folder / name).write_bytes(content)
-            with contextlib.suppress(io.DataError):
-                io.read_input([folder])
+            with contextlib.suppress(DataError):
+                datasets.read_input([folder])
 
 
 @settings(max_examples=20, deadline=None)
@@ -932,5 +938,5 @@ def test_property_broken_xlsx_and_parquet_give_data_error(exported_csv, content)
                 if path.name != "measures.csv":
                     (folder / path.name).write_bytes(path.read_bytes())
             (folder / name).write_bytes(content)
-            with pytest.raises(io.DataError):
-                io.read_input([folder])
+            with pytest.raises(DataError):
+                datasets.read_input([folder])

@@ -1,0 +1,1 @@
+"""Reading, checking, saving and exporting the input data."""
