@@ -50,8 +50,9 @@ env: setup ## Write environment.yml (conda) from the dependencies in pyproject.t
 serve: setup data ## Serve the Voilà pages on 127.0.0.1 (PORT=8866, add TOKEN=... to require a token)
 	$(BIN)/kompas serve --port $(or $(PORT),8866) $(if $(TOKEN),--token $(TOKEN))
 
-lab: setup data ## Open JupyterLab with the project's environment
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab refuses to start as root unless told; a container or a CI machine often runs as root.
+lab: setup data ## Open JupyterLab on the project (templates/, notebooks/, outputs/) with its environment
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: setup data ## Run the benchmarks
 	$(BIN)/python benchmarks/bench_table.py
