@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA := data/synthetic
 
-.PHONY: help setup data run table test lint format serve lab bench clean
+.PHONY: help setup data run table test lint format env serve lab bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,11 +44,15 @@ format: setup ## Format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+env: setup ## Write environment.yml (conda) from the dependencies in pyproject.toml
+	$(BIN)/python -m tools.environment
+
 serve: setup data ## Serve the Voilà pages on 127.0.0.1 (PORT=8866, add TOKEN=... to require a token)
 	$(BIN)/kompas serve --port $(or $(PORT),8866) $(if $(TOKEN),--token $(TOKEN))
 
-lab: setup data ## Open JupyterLab with the project's environment
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab refuses to start as root unless told; a container or a CI machine often runs as root.
+lab: setup data ## Open JupyterLab on the project (templates/, notebooks/, outputs/) with its environment
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: setup data ## Run the benchmarks
 	$(BIN)/python benchmarks/bench_table.py
