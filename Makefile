@@ -34,7 +34,7 @@ table: setup data ## Compute the whole indicator table into outputs/
 test: setup data ## Set up, then run lint and all tests
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m kompas_helpers.hygiene templates notebooks
+	$(BIN)/python -m tools.hygiene templates notebooks
 	$(BIN)/pytest
 
 lint: setup ## Lint only
@@ -55,9 +55,9 @@ lab: setup data ## Open JupyterLab on the project (templates/, notebooks/, outpu
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: setup data ## Run the benchmarks
-	$(BIN)/python benchmarks/bench_table.py
-	$(BIN)/python benchmarks/bench_run.py
-	$(BIN)/python benchmarks/bench_voila.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_table.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_run.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_voila.py
 
 clean: ## Remove generated data and outputs (keeps .venv)
 	rm -rf $(DATA) outputs/[0-9]* outputs/*.parquet

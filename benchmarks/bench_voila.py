@@ -21,7 +21,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from kompas_helpers.browser import launch_chromium
+from tools.chromium import launch_chromium
 
 # (kommune code opened by the link, kommune switched to), a different pair per run.
 PAIRS = [("751", "Odense"), ("101", "Aalborg"), ("461", "Esbjerg"), ("851", "Vejle"), ("561", "Horsens")] * 4

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from kompas_helpers.browser import launch_chromium
+from tools.chromium import launch_chromium
 
 # Short culling, so that kernels of closed pages disappear within the test; longer than the slowest page takes to
 # connect to its kernel under load (a kernel nobody has connected to yet is idle and would be culled).

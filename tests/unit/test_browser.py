@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from kompas_helpers import browser
+from tools import chromium as browser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +29,8 @@ def test_flags_run_headless_without_sandbox_gpu_or_shared_memory():
 def test_no_other_python_file_names_the_chromium_executable():
     holders = [
         str(path.relative_to(ROOT))
-        for folder in ("kompas_helpers", "tests", "benchmarks")
+        for folder in ("kompas_helpers", "tests", "benchmarks", "tools")
         for path in sorted((ROOT / folder).rglob("*.py"))
         if browser.CHROMIUM_PATH in path.read_text(encoding="utf-8")
     ]
-    assert holders == ["kompas_helpers/browser.py"]
+    assert holders == ["tools/chromium.py"]

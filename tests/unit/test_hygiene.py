@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from kompas_helpers import hygiene, paths
+from kompas_helpers import paths
+from tools import hygiene
 
 PARAMS = 'kommune_code: str = "101"  # kommunekode\nyear: int = 0  # rapportår; 0 betyder seneste år'
 IMPORTS = "%matplotlib inline\nfrom kompas_helpers import bundle, report"
