@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,8 @@ SHARED_LEVELS = ["kommune", "region", "national", "organisation"]
 SLICES_DIR = "kommuner"
 SLICES_META = "meta.json"
 SHARED_SLICE = "shared.parquet"
+# "<dataset folder>\t<hash>": set by a batch run so that its notebooks do not hash the same dataset again.
+KNOWN_HASH_ENV = "KOMPAS_DATA_HASH"
 _ROW = "_row"  # position in the whole table, so a slice comes back in the table's row order
 
 
@@ -68,54 +71,70 @@ def _cache_key(digest: str) -> str:
     return f"{digest[:16]}-{_code_version()}"
 
 
-def data_dir(data: str | Path | None = None) -> Path:
-    """The dataset folder: the one given, or the synthetic default."""
-    return Path(data) if data else paths.DEFAULT_DATA_DIR
-
-
 def dataset_hash(folder: Path) -> str:
-    """SHA-256 over the dataset folder's files (names and bytes), so a changed input gives a new table."""
-    digest = hashlib.sha256()
+    """SHA-256 over the dataset folder's files (names and bytes), so a changed input gives a new table.
+
+    A batch run hashes the folder once and hands the result to its notebooks' kernels (KNOWN_HASH_ENV).
+    """
+    known = os.environ.get(KNOWN_HASH_ENV, "")
+    where, _, digest = known.partition("\t")
+    if digest and where == str(Path(folder).resolve()):
+        return digest
+    digest_ = hashlib.sha256()
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix in (".parquet", ".json"):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+            digest_.update(path.name.encode())
+            digest_.update(path.read_bytes())
+    return digest_.hexdigest()
+
+
+def known_hash_value(folder: Path, digest: str) -> str:
+    """The value of KNOWN_HASH_ENV that tells a child process the hash of `folder`."""
+    return f"{Path(folder).resolve()}\t{digest}"
+
+
+def _ensure_table(folder: Path, dataset: model.Dataset, digest: str) -> tuple[Path, pd.DataFrame | None]:
+    """Where the dataset's indicator table is cached, computing it if it is not there yet (then also the table)."""
+    target = CACHE_DIR / _cache_key(digest) / TABLE_FILE
+    if target.exists():
+        return target, None
+    from kompas_helpers import compute  # imported here: reports that read a cached table never need it
+
+    table = compute.indicator_table(dataset)
+    write_parquet_atomic(table, target)
+    meta = {"data_dir": str(folder.resolve()), "data_hash": digest, "rows": len(table)}
+    with atomic_write(target.with_name("bundle.json")) as tmp:
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return target, table
 
 
 def table_path(data: str | Path | None = None) -> Path:
     """Compute the indicator table for a dataset once and return where it is cached."""
-    folder = data_dir(data)
-    dataset = datasets.load_dataset(folder)
-    digest = dataset_hash(folder)
-    target = CACHE_DIR / _cache_key(digest) / TABLE_FILE
-    if not target.exists():
-        from kompas_helpers import compute  # imported here: reports that read a cached table never need it
-
-        table = compute.indicator_table(dataset)
-        write_parquet_atomic(table, target)
-        meta = {"data_dir": str(folder.resolve()), "data_hash": digest, "rows": len(table)}
-        with atomic_write(target.with_name("bundle.json")) as tmp:
-            tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    return target
+    folder = paths.data_folder(data)
+    return _ensure_table(folder, datasets.load_dataset(folder), dataset_hash(folder))[0]
 
 
 def load(data: str | Path | None = None, kommune_code: str | None = None) -> Bundle:
-    """The dataset and its indicator table; with a kommune, only the rows its reports read."""
-    folder = data_dir(data)
+    """The dataset and its indicator table; with a kommune, only the rows its reports read.
+
+    The dataset is read and hashed once, and a table computed here is used as it is, not read back.
+    """
+    folder = paths.data_folder(data)
     if kommune_code is not None:
         found = kommuner.find(kommune_code)
         kommune_code = found.code if found else str(kommune_code)
         fast = _load_slice(folder, kommune_code)
         if fast is not None:
             return fast
-    path = table_path(folder)
+    dataset = datasets.load_dataset(folder)
+    digest = dataset_hash(folder)
+    path, table = _ensure_table(folder, dataset, digest)
     if kommune_code is None:
-        table = pd.read_parquet(path)
+        table = pd.read_parquet(path) if table is None else table
     else:
         filters = [[("level", "in", SHARED_LEVELS)], [("kommune_code", "=", str(kommune_code))]]
         table = pq.read_table(path, filters=filters).to_pandas()
-    return Bundle(datasets.load_dataset(folder), table, folder, dataset_hash(folder))
+    return Bundle(dataset, table, folder, digest)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -164,7 +183,7 @@ def write_slices(data: str | Path | None = None) -> dict:
     with a kommune reads the two and gets exactly the rows (in the same order) it would filter from the table.
     The metadata: data_hash, years, synthetic, provenance, kommune_codes.
     """
-    folder = data_dir(data)
+    folder = paths.data_folder(data)
     if not folder.is_dir():
         datasets.load_dataset(folder)  # raises the DataError that says what is missing and how to make it
     digest = dataset_hash(folder)
@@ -172,9 +191,9 @@ def write_slices(data: str | Path | None = None) -> dict:
     meta = _slices_meta(target, digest)
     if meta is not None:
         return meta
-    path = table_path(folder)
     dataset = datasets.load_dataset(folder)
-    table = pd.read_parquet(path)
+    path, table = _ensure_table(folder, dataset, digest)
+    table = pd.read_parquet(path) if table is None else table
     table[_ROW] = np.arange(len(table), dtype=np.int64)
     shared = table["level"].isin(SHARED_LEVELS).to_numpy()
     codes = list(kommuner.table()["kommune_code"])

@@ -13,15 +13,11 @@ class UserError(Exception):
     """An error caused by the input or the arguments; printed without a traceback."""
 
 
-def _data_dir(value: str | None) -> Path:
-    return Path(value) if value else paths.DEFAULT_DATA_DIR
-
-
 def cmd_synthesize(args: argparse.Namespace) -> int:
     from kompas_helpers import synthesize
     from kompas_helpers.io import datasets
 
-    out = Path(args.out) if args.out else paths.DEFAULT_DATA_DIR
+    out = paths.data_folder(args.out)
     dataset = synthesize.synthesize(seed=args.seed, scale=args.scale)
     datasets.save_dataset(dataset, out)
     print(
@@ -54,7 +50,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from kompas_helpers.io import datasets
 
-    dataset = datasets.load_dataset(_data_dir(args.data))
+    dataset = datasets.load_dataset(paths.data_folder(args.data))
     datasets.export_dataset(dataset, Path(args.dir), args.format)
     print(f"Eksporteret som {args.format} til {args.dir}.")
     return 0
@@ -65,7 +61,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     from kompas_helpers.files import write_parquet_atomic
     from kompas_helpers.io import datasets
 
-    dataset = datasets.load_dataset(_data_dir(args.data))
+    dataset = datasets.load_dataset(paths.data_folder(args.data))
     table = compute.indicator_table(dataset)
     if args.out:
         write_parquet_atomic(table, Path(args.out))

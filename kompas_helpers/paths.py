@@ -13,3 +13,8 @@ DEFAULT_DATA_DIR = DATA_DIR / "synthetic"
 TEMPLATES_DIR = PROJECT_DIR / "templates"
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 OUTPUTS_DIR = PROJECT_DIR / "outputs"
+
+
+def data_folder(data: str | Path | None = None) -> Path:
+    """The dataset folder every command, report and page reads: the one given, or the synthetic default."""
+    return Path(data) if data else DEFAULT_DATA_DIR

@@ -100,8 +100,10 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     templates = resolve_templates(options.templates)
     extra = template_arguments(templates, options.parameters)
     workers = max(1, int(options.workers or os.cpu_count() or 1))
-    data_folder = bundle.data_dir(options.data)
+    data_folder = paths.data_folder(options.data)
     meta = bundle.write_slices(data_folder)  # the indicator table, computed once per dataset, and its slices
+    # Every notebook's kernel inherits this and need not hash the dataset again to find its slices.
+    os.environ[bundle.KNOWN_HASH_ENV] = bundle.known_hash_value(data_folder, meta["data_hash"])
     table_seconds = time.perf_counter() - clock
     years = [int(y) for y in meta["years"]]
     year = int(options.year or 0) or max(years)
