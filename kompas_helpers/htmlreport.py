@@ -8,11 +8,10 @@ import html
 import re
 from functools import lru_cache
 
-from kompas_helpers import danish, fmt, reportset
+from kompas_helpers import danish, fmt, reportset, style
 
 PAGE_CSS = """
-body { font-family: "Source Sans Pro", "Segoe UI", Roboto, Arial, sans-serif; color: #111; background: #fff;
-  margin: 0 auto; padding: 1.5em 2em 3em; max-width: 68em; line-height: 1.4; }
+body { margin: 0 auto; padding: 1.5em 2em 3em; max-width: 68em; line-height: 1.4; }
 img, svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; }
 pre { white-space: pre-wrap; font-size: 9.5pt; }
@@ -26,8 +25,7 @@ footer.kompas-footer { margin-top: 3em; padding-top: 0.6em; border-top: 1px soli
 PAGE = """<!DOCTYPE html>
 <html lang="da">
 <head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+{head}
 <title>{title}</title>
 <style>{css}</style>
 </head>
@@ -124,7 +122,9 @@ def external_resources(page: str) -> list[str]:
 def page(title: str, body: str, footer: str = "") -> str:
     """A complete, self-contained Danish HTML page."""
     foot = f'<footer class="kompas-footer">{footer}</footer>' if footer else ""
-    return make_offline(PAGE.format(title=html.escape(title), css=PAGE_CSS, body=body, footer=foot))
+    return make_offline(
+        PAGE.format(head=style.page_head(), title=html.escape(title), css=PAGE_CSS, body=body, footer=foot)
+    )
 
 
 def notebook_html(nb, title: str, footer: str = "") -> str:

@@ -1,6 +1,20 @@
-"""The look shared by reports and pages: the report CSS."""
+"""The look shared by reports and pages: the HTML head and base style of every page, and the report CSS."""
 
 from __future__ import annotations
+
+from functools import lru_cache
+
+from kompas_helpers import paths
+
+# One file for the report pages and the Voilà error and login pages (their Jinja template includes it).
+HEAD_FILE = paths.PACKAGE_DIR / "jupyter" / "voila" / "templates" / "kompas" / "kompas-head.html"
+
+
+@lru_cache(maxsize=1)
+def page_head() -> str:
+    """Charset, viewport and the base style (colours and fonts) that every page of the project starts with."""
+    return HEAD_FILE.read_text(encoding="utf-8")
+
 
 CSS = """
 .kompas { font-family: "Source Sans Pro", "Segoe UI", Roboto, Arial, sans-serif; font-size: 10.5pt; color: #111; }

@@ -133,3 +133,13 @@ def test_no_module_holds_more_than_one_persons_worth(name):
     path = package_modules(paths.PACKAGE_DIR)[name]
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{name} has {lines} lines; split it along its seams (at most {MAX_LINES})"
+
+
+def test_reports_and_the_voila_error_pages_share_one_head():
+    from kompas_helpers import htmlreport, style
+
+    template = (style.HEAD_FILE.parent / "error.html").read_text(encoding="utf-8")
+    assert '{% include "kompas-head.html" %}' in template
+    page = htmlreport.page("Titel", "<p>x</p>")
+    assert style.page_head() in page and page.index(style.page_head()) < page.index("<title>")
+    assert "font-family" not in htmlreport.PAGE_CSS and "font-family" not in template
