@@ -64,7 +64,8 @@ class Indicator:
     decimals: int
     questions_da: tuple[str, ...]
     disclosure: Disclosure = "none"
-    # The measure that counts the persons a figure is about (for the <5 rule).
+    # The measure that counts the persons (or households) a figure is about, for the <5 rule: the numerator or the
+    # denominator, never the dwellings the figure is divided by.
     persons_measure: str | None = None
     first_year: int | None = None
     target_band: tuple[float, float] | None = None
@@ -495,7 +496,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvilke afdelinger mangler en afdelingsbestyrelse?",
             ),
             disclosure="persons",
-            persons_measure="dwellings",
+            persons_measure="households_represented",
         ),
         Indicator(
             code="G2",
@@ -519,7 +520,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvor er der få frivillige, og hvad skal der til?",
             ),
             disclosure="persons",
-            persons_measure="dwellings",
+            persons_measure="volunteers",
         ),
         Indicator(
             code="G3",

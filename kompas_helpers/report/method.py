@@ -44,11 +44,15 @@ def method_notes(dimension: str | None = None) -> pd.DataFrame:
 
 def discretion_rules_da() -> list[str]:
     """The discretion (statistical disclosure) rules in plain Danish, generated from the registry's thresholds."""
-    persons = [i.code for i in registry.INDICATORS.values() if i.disclosure == "persons"]
+    persons = [
+        f"{i.code}: {registry.MEASURES[i.persons_measure].label_da.lower()}"
+        for i in registry.INDICATORS.values()
+        if i.disclosure == "persons"
+    ]
     register = [i.code for i in registry.INDICATORS.values() if i.disclosure == "register"]
     return [
-        f"Et tal vises ikke, hvis det handler om færre end {registry.MIN_PERSONS} personer, fx besvarelser i en "
-        f"måling eller medarbejdere ({', '.join(persons)}).",
+        f"Et tal vises ikke, hvis det handler om færre end {registry.MIN_PERSONS} personer eller husstande. Det "
+        f"gælder på alle niveauer og tælles sådan: {'; '.join(persons)}.",
         f"Tal fra registre ({', '.join(register)}) vises kun for afdelinger med mindst "
         f"{fmt.number(registry.MIN_REGISTER_RESIDENTS)} beboere og kun, når mindst "
         f"{registry.MIN_REGISTER_DENOMINATOR} personer indgår i beregningen.",

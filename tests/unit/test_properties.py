@@ -150,3 +150,86 @@ def test_audit_detects_a_leak():
     assert disclosure.violations(t) == []
     assert disclosure.violations(leaky) != []
     assert np.isnan(t.loc[hidden_o1, "value"]).all()
+
+
+# Who each person-based figure is about, written out by hand (not read from the registry): the count that must reach
+# five before the figure may be shown.
+PERSONS_ABOUT = {"S1": "denominator", "S4": "denominator", "S5": "denominator", "G1": "numerator", "G2": "numerator"}
+SINGLE_AFDELING_KOMMUNER = ["825", "492", "741"]  # Læsø, Ærø, Samsø
+
+
+@st.composite
+def single_afdeling_kommuner(draw) -> model.Dataset:
+    """Each of a few small kommuner holds exactly one afdeling, of one organisation seated there, with few persons."""
+    n = len(SINGLE_AFDELING_KOMMUNER)
+    dwellings = draw(st.lists(st.integers(1, 120), min_size=n, max_size=n))
+    afd = pd.DataFrame(
+        {
+            "afdeling_id": [f"L{i}" for i in range(n)],
+            "organisation_id": [f"O{i}" for i in range(n)],
+            "kommune_code": SINGLE_AFDELING_KOMMUNER,
+            "afdeling_name": [f"Afdeling {i}" for i in range(n)],
+            "dwellings": dwellings,
+            "outdoor_area_m2": 1000.0,
+            "residents": [2 * d for d in dwellings],
+            "year_built": 1970,
+            "housing_type": "familie",
+            "heating": "fjernvarme",
+            "area_status": "ingen",
+            "helhedsplan": False,
+        }
+    )
+    afd["floor_area_m2"] = afd["dwellings"] * 75.0
+    rows = []
+    for year in (2024, 2025):
+        for a in afd.itertuples():
+            respondents = draw(st.integers(0, 12))
+            rows += [
+                (year, a.afdeling_id, "volunteers", float(draw(st.integers(0, 9)))),
+                (year, a.afdeling_id, "households_represented", float(draw(st.integers(0, min(9, a.dwellings))))),
+                (year, a.afdeling_id, "survey_respondents", float(respondents)),
+                (year, a.afdeling_id, "satisfied_respondents", float(draw(st.integers(0, respondents)))),
+            ]
+            employees = draw(st.integers(1, 9))
+            wellbeing = draw(st.integers(0, 9))
+            rows += [
+                (year, a.organisation_id, "employees", float(employees)),
+                (year, a.organisation_id, "women_employees", float(draw(st.integers(0, employees)))),
+                (year, a.organisation_id, "wellbeing_respondents", float(wellbeing)),
+                (year, a.organisation_id, "wellbeing_score_sum", float(70 * wellbeing)),
+            ]
+    measures = pd.DataFrame(rows, columns=["year", "unit_id", "measure", "value"])
+    orgs = pd.DataFrame(
+        {
+            "organisation_id": afd["organisation_id"],
+            "organisation_name": afd["organisation_id"],
+            "hjemsted_kommune_code": SINGLE_AFDELING_KOMMUNER,
+        }
+    )
+    ctx = pd.DataFrame({"year": [2024, 2025], "kommune_code": "825", "dwellings_total": 1000})
+    return model.Dataset(
+        model.canonicalise(model.ORGANISATIONS, orgs),
+        model.canonicalise(model.AFDELINGER, afd),
+        model.canonicalise(model.MEASURES, measures),
+        model.canonicalise(model.KOMMUNE_CONTEXT, ctx),
+    )
+
+
+def test_every_person_based_indicator_counts_the_persons_it_is_about():
+    person_units = {"personer", "husstande"}
+    for code, i in registry.INDICATORS.items():
+        if i.disclosure != "persons":
+            continue
+        assert i.persons_measure == getattr(i, PERSONS_ABOUT[code]), code
+        assert registry.MEASURES[i.persons_measure].unit in person_units, code
+
+
+@SETTINGS
+@given(single_afdeling_kommuner())
+def test_a_kommune_with_one_afdeling_shows_no_figure_about_fewer_than_five_persons(ds):
+    t = compute.indicator_table(ds)
+    published = t[t["indicator"].isin(list(PERSONS_ABOUT)) & (t["status"] == "reported")]
+    about = np.array([row[PERSONS_ABOUT[row["indicator"]]] for _, row in published.iterrows()], dtype=float)
+    assert (about >= registry.MIN_PERSONS).all(), published.loc[about < registry.MIN_PERSONS, ["indicator", "level"]]
+    # Every level shows something in some example, so the rule is exercised where the breach was (kommune level).
+    assert disclosure.violations(t) == []
