@@ -55,7 +55,10 @@ class Bundle:
 
 
 # The modules whose code decides the table: a change to any of them must not serve an old cached table.
-_TABLE_CODE = ("compute.py", "disclosure.py", "registry.py", "schemas.py", "model.py")
+_TABLE_CODE = (
+    "compute.py", "comparison.py", "disclosure.py", "peers.py", "registry.py", "schemas.py", "model.py",
+    "uncertainty.py", "kommuner.py",
+)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kompas_helpers import disclosure, kommuner, registry
+from kompas_helpers import comparison, disclosure, kommuner, peers, registry, uncertainty
 from kompas_helpers.model import Dataset
-from kompas_helpers.schemas import INDICATOR_TABLE_SCHEMA, LEVELS, STATUSES
+from kompas_helpers.schemas import INDICATOR_TABLE_SCHEMA, LEVELS, STATUSES, VERDICTS
 
 NATIONAL_ID = "DK"
 NATIONAL_NAME_DA = "Hele landet"
@@ -17,7 +17,7 @@ NATIONAL_NAME_DA = "Hele landet"
 TABLE_COLUMNS = [
     "indicator", "dimension", "year", "level", "unit_id", "unit_name", "kommune_code", "region",
     "organisation_id", "value", "numerator", "denominator", "n_units", "n_dwellings", "n_persons", "coverage",
-    "status", "change", "rank", "percentile",
+    "status", "change", "rank", "percentile", "interval_low", "interval_high", "peer_group", "peer_value", "verdict",
 ]  # fmt: skip
 
 
@@ -168,6 +168,10 @@ def _grid(family: _Family, indicator: registry.Indicator, years: list[int]) -> _
         "n_units": reported.astype("int64"),
         "n_dwellings": np.where(reported, np.tile(family.units["dwellings_all"], len(years)), 0.0),
     }
+    if indicator.interval == "units":  # the sums a ratio's interval over units needs (uncertainty.py)
+        rows["sq_numerator"] = rows["numerator"] ** 2
+        rows["sq_denominator"] = rows["denominator"] ** 2
+        rows["cross"] = rows["numerator"] * rows["denominator"]
     return _Part(family.level, block_year, applicable, rows, family.units)
 
 
@@ -371,7 +375,12 @@ class _Names:
 
 
 def _indicator_rows(
-    family: _Family, indicator: registry.Indicator, years: list[int], vocab: _Vocab, names: _Names
+    family: _Family,
+    indicator: registry.Indicator,
+    years: list[int],
+    vocab: _Vocab,
+    names: _Names,
+    comparisons: comparison.Comparisons,
 ) -> dict[str, np.ndarray]:
     """One indicator's slice of the table, every column as codes or values, in table order."""
     layout = _Layout(_parts(family, indicator, years))
@@ -389,9 +398,15 @@ def _indicator_rows(
                                                                    "n_dwellings")},
         "n_units": layout.rows("n_units", "int64", 0),
     }  # fmt: skip
+    if indicator.interval == "units":
+        columns.update({name: layout.rows(name, "float64", np.nan) for name in uncertainty.MOMENTS})
     applicable = layout.per_block([layout.parts[p].applicable[b] for p, b in layout.blocks])
     _finish(columns, indicator, applicable, layout.units("dwellings_all", "float64", np.nan))
+    comparison.add_intervals(columns, indicator)
+    for name in uncertainty.MOMENTS:
+        columns.pop(name, None)
     _suppress(columns, indicator, layout.units("residents", "float64", np.nan), vocab)
+    comparison.add_peers_and_verdicts(columns, indicator, comparisons)
     columns["change"] = _change(layout.previous_year(), columns["value"])
     columns["rank"], columns["percentile"] = _rank(columns, indicator)
     return columns
@@ -433,7 +448,7 @@ def _suppress(columns: dict, indicator: registry.Indicator, residents: np.ndarra
             copy=False,
         )  # fmt: skip
         supp = disclosure.suppressed(frame)
-        for name in ("value", "numerator", "denominator", "persons"):
+        for name in ("value", "numerator", "denominator", "persons", "interval_low", "interval_high"):
             np.copyto(columns[name], np.nan, where=supp)
         columns["status"][supp] = STATUSES.index("suppressed")
     columns["n_persons"] = columns.pop("persons")
@@ -449,7 +464,9 @@ def _rank(columns: dict, indicator: registry.Indicator) -> tuple[np.ndarray, np.
     """Rank 1 = best among the kommuner with a published value (context indicators: 1 = highest value)."""
     rank = np.full(len(columns["value"]), np.nan)
     pct = np.full(len(columns["value"]), np.nan)
+    # Ranked only among the kommuner whose figure has enough data behind it.
     mask = (columns["level"] == LEVELS.index("kommune")) & (columns["status"] == STATUSES.index("reported"))
+    mask &= comparison.enough_data(columns, indicator)
     sign = 1.0 if indicator.direction == "lower_better" else -1.0
     scores = pd.Series(columns["value"][mask] * sign)
     groups = scores.groupby(columns["year"][mask])
@@ -470,13 +487,14 @@ def indicator_table(dataset: Dataset, validate: bool = True) -> pd.DataFrame:
     vocab = _Vocab(dataset)
     families = _families(dataset, vocab, years)
     names = _Names(dataset, vocab)
+    comparisons = comparison.Comparisons(peers.peer_groups(dataset), vocab.kommune_code, vocab.organisation_id)
     indicators = list(registry.INDICATORS.values())
     # Rows per indicator: every year, every unit of its family and every group above them.
     sizes = [len(years) * sum(len(u["unit_id"]) for u in families[i.level].all_units()) for i in indicators]
     bounds = np.r_[0, np.cumsum(sizes)]
     table: dict[str, np.ndarray] = {}
     for indicator, start, stop in zip(indicators, bounds[:-1], bounds[1:], strict=True):
-        piece = _indicator_rows(families[indicator.level], indicator, years, vocab, names)
+        piece = _indicator_rows(families[indicator.level], indicator, years, vocab, names, comparisons)
         for name in TABLE_COLUMNS:
             if name not in table:
                 table[name] = np.empty(bounds[-1], dtype=piece[name].dtype)
@@ -487,6 +505,10 @@ def indicator_table(dataset: Dataset, validate: bool = True) -> pd.DataFrame:
         values = table.pop(name)
         if name == "unit_name":
             values = pd.Categorical.from_codes(values, categories=names.categories)
+        elif name == "peer_group":
+            values = pd.Categorical.from_codes(values, categories=comparisons.group_ids)
+        elif name == "verdict":
+            values = pd.Categorical.from_codes(values, categories=list(VERDICTS))
         elif name in vocab.COLUMNS:
             values = pd.Categorical.from_codes(values, categories=vocab.index(name))
         frame[name] = values

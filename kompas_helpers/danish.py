@@ -13,7 +13,8 @@ MONTHS_DA = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "augu
 MARK_DA = {
     "better": "bedre",
     "worse": "dårligere",
-    "same": "som landet",
+    "same": "ingen klar forskel",
+    "too_few": "for få data",
     "in_band": "inden for målbåndet",
     "below_band": "under målbåndet",
     "above_band": "over målbåndet",

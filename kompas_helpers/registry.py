@@ -9,6 +9,9 @@ Dimension = Literal["E", "S", "G"]
 Direction = Literal["higher_better", "lower_better", "context"]
 Level = Literal["afdeling", "organisation", "kommune"]
 Disclosure = Literal["none", "persons", "register"]
+# How a figure's 95 % interval is computed (uncertainty.py): a binomial share with the persons, dwellings or items
+# as n (Wilson); a ratio over the units behind it (afdelinger or organisations); a survey index from its respondents.
+IntervalKind = Literal["wilson", "units", "index", "none"]
 
 DIMENSION_NAMES_DA = {"E": "Miljø", "S": "Social", "G": "Governance"}
 DIMENSION_NAMES_EN = {"E": "Environmental", "S": "Social", "G": "Governance"}
@@ -70,6 +73,14 @@ class Indicator:
     first_year: int | None = None
     target_band: tuple[float, float] | None = None
     supporting: tuple[Supporting, ...] = field(default_factory=tuple)
+    interval: IntervalKind = "none"
+    # A context indicator describes the setting the organisations work in (location, residents, the kommune's stock):
+    # it gets no better/worse verdict and its questions ask how it plays in, not how to close the gap.
+    context: bool = False
+
+    @property
+    def is_context(self) -> bool:
+        return self.context or self.direction == "context"
 
     @property
     def dimension_name_da(self) -> str:
@@ -86,6 +97,13 @@ MIN_REGISTER_RESIDENTS = 100
 MIN_REGISTER_DENOMINATOR = 20
 # Coverage (share of dwellings reported) below which a figure is flagged and raises a question.
 LOW_COVERAGE = 0.8
+# A verdict (better/worse than the country) needs at least this many units (afdelinger, or organisations for an
+# afdeling-level figure of an organisation) and this coverage; below either the figure reads «for få data».
+MIN_UNITS_FOR_VERDICT = 3
+MIN_COVERAGE_FOR_VERDICT = 0.5
+# S1 is a mean of 0–100 scores; the data holds no spread per respondent, so its interval assumes this standard
+# deviation (typical of 0–100 wellbeing scales) until the surveys report their own.
+INDEX_SD = 20.0
 # The indicator on the kommune overview's map and ranking.
 HEADLINE_INDICATOR = "E1"
 
@@ -164,6 +182,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvordan følger boligorganisationen op på forbruget efter energirenoveringer?",
                 "Kan kommunens klimaplan og boligorganisationens energiindsats koordineres?",
             ),
+            interval="units",
         ),
         Indicator(
             code="E2",
@@ -188,6 +207,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvilken plan har boligorganisationen for at nå klimaneutralitet?",
                 "Hvor stor en del af udledningen afhænger af fjernvarmens brændselsmiks?",
             ),
+            interval="units",
         ),
         Indicator(
             code="E3",
@@ -211,6 +231,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvilke afdelinger med mærke D–G står først for renovering?",
             ),
             supporting=(Supporting("dwellings_label_valid", "Boliger med gyldigt energimærke", "boliger"),),
+            interval="wilson",
         ),
         Indicator(
             code="E4",
@@ -236,6 +257,8 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvilke sikringer mod skybrud og stormflod er planlagt?",
             ),
             first_year=2023,
+            interval="wilson",
+            context=True,
         ),
         Indicator(
             code="E5",
@@ -259,6 +282,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Kan kommunens grønne arealer og afdelingernes udearealer plejes i sammenhæng?",
             ),
             first_year=2023,
+            interval="units",
         ),
         Indicator(
             code="E6",
@@ -283,6 +307,7 @@ INDICATORS: dict[str, Indicator] = {
             ),
             first_year=2022,
             supporting=(Supporting("sorting_rate_pct", "Sorteringsgrad", "%"),),
+            interval="units",
         ),
         Indicator(
             code="S1",
@@ -308,6 +333,7 @@ INDICATORS: dict[str, Indicator] = {
             disclosure="persons",
             persons_measure="wellbeing_respondents",
             supporting=(Supporting("sickness_absence_pct", "Sygefravær", "%"),),
+            interval="index",
         ),
         Indicator(
             code="S2",
@@ -330,6 +356,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvordan passer andelen af almene boliger med kommunens boligpolitik?",
                 "Hvor i kommunen er der behov for flere eller færre almene boliger?",
             ),
+            interval="none",
         ),
         Indicator(
             code="S3",
@@ -354,6 +381,8 @@ INDICATORS: dict[str, Indicator] = {
             ),
             disclosure="register",
             persons_measure="residents_18_64",
+            interval="wilson",
+            context=True,
         ),
         Indicator(
             code="S4",
@@ -378,6 +407,7 @@ INDICATORS: dict[str, Indicator] = {
             ),
             disclosure="persons",
             persons_measure="survey_respondents",
+            interval="wilson",
         ),
         Indicator(
             code="S5",
@@ -404,6 +434,7 @@ INDICATORS: dict[str, Indicator] = {
             persons_measure="employees",
             target_band=(40.0, 60.0),
             supporting=(Supporting("trainees_per_100_fte", "Elever og lærlinge pr. 100 årsværk", "pr. 100 årsværk"),),
+            interval="wilson",
         ),
         Indicator(
             code="S6",
@@ -428,6 +459,8 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvilke afdelinger ligger langt fra daglige funktioner?",
                 "Kan kommunens planlægning styrke funktionerne omkring de almene boligområder?",
             ),
+            interval="wilson",
+            context=True,
         ),
         Indicator(
             code="S7",
@@ -450,6 +483,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvor er der få fællesaktiviteter, og hvorfor?",
                 "Hvordan kan kommunen og boligorganisationen sammen understøtte fællesskaber?",
             ),
+            interval="units",
         ),
         Indicator(
             code="S8",
@@ -473,6 +507,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvordan udvikler huslejen sig i forhold til beboernes indkomst?",
             ),
             supporting=(Supporting("housing_cost_burden_pct", "Boligbyrde", "%"),),
+            interval="units",
         ),
         Indicator(
             code="G1",
@@ -497,6 +532,7 @@ INDICATORS: dict[str, Indicator] = {
             ),
             disclosure="persons",
             persons_measure="households_represented",
+            interval="wilson",
         ),
         Indicator(
             code="G2",
@@ -521,6 +557,7 @@ INDICATORS: dict[str, Indicator] = {
             ),
             disclosure="persons",
             persons_measure="volunteers",
+            interval="units",
         ),
         Indicator(
             code="G3",
@@ -544,6 +581,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvordan ligger afdelingerne på LBF's effektivitetstal?",
             ),
             supporting=(Supporting("efficiency_index", "LBF-effektivitetstal", "indeks"),),
+            interval="units",
         ),
         Indicator(
             code="G4",
@@ -566,6 +604,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvilke politikker mangler, og hvornår forventes de vedtaget?",
                 "Hvordan omsættes politikkerne til praksis?",
             ),
+            interval="wilson",
         ),
         Indicator(
             code="G5",
@@ -589,6 +628,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Kan kommunen og boligorganisationen samarbejde om lærepladser?",
             ),
             first_year=2022,
+            interval="wilson",
         ),
         Indicator(
             code="G6",
@@ -611,6 +651,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Er der åbne bemærkninger fra revisionen eller tilsynet?",
                 "Er styringsrapport og regnskab indsendt rettidigt?",
             ),
+            interval="wilson",
         ),
     ]
 }

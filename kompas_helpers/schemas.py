@@ -11,6 +11,8 @@ from kompas_helpers.disclosure import row_keys
 # The table's levels and statuses, in their category order (compute builds the table from these).
 LEVELS = ("afdeling", "organisation", "organisation_kommune", "kommune", "region", "national")
 STATUSES = ("reported", "missing", "suppressed", "not_applicable")
+# The verdict on a kommune's or organisation's figure (comparison.py says when each applies).
+VERDICTS = ("better", "worse", "as_expected", "too_few", "context", "not_judged")
 
 
 # The table's order; strictly increasing keys mean no two rows describe the same indicator, year, level and unit.
@@ -39,8 +41,24 @@ def _in_range(low: float, high: float = np.inf, include_low: bool = True) -> pa.
 
 
 def _value_matches_status(df):
-    has_value = df["value"].notna()
-    return has_value == (df["status"] == "reported")
+    # One boolean rather than a column of them: pandera post-processes a column result by transposing the frame.
+    has_value = df["value"].notna().to_numpy()
+    return bool((has_value == (df["status"] == "reported").to_numpy()).all())
+
+
+def _interval_only_where_published(df):
+    """Suppressed and missing figures carry no interval; an interval holds its own value."""
+    low, high, value = (df[name].to_numpy() for name in ("interval_low", "interval_high", "value"))
+    has = ~np.isnan(low) | ~np.isnan(high)
+    published = (df["status"] == "reported").to_numpy()
+    with np.errstate(invalid="ignore"):
+        holds = (low <= value + 1e-9) & (value <= high + 1e-9)
+    return bool((~has | (published & holds)).all())
+
+
+def _verdict_only_at_judged_levels(df):
+    judged = df["level"].isin(["kommune", "organisation"]).to_numpy()
+    return bool((df["verdict"].isna().to_numpy() != judged).all())
 
 
 INDICATOR_TABLE_SCHEMA = pa.DataFrameSchema(
@@ -65,9 +83,16 @@ INDICATOR_TABLE_SCHEMA = pa.DataFrameSchema(
         "change": pa.Column("float64", nullable=True),
         "rank": pa.Column("float64", _in_range(1), nullable=True),
         "percentile": pa.Column("float64", _in_range(0, 100), nullable=True),
+        "interval_low": pa.Column("float64", nullable=True),
+        "interval_high": pa.Column("float64", nullable=True),
+        "peer_group": pa.Column("category", nullable=True),
+        "peer_value": pa.Column("float64", nullable=True),
+        "verdict": pa.Column("category", pa.Check.isin(list(VERDICTS)), nullable=True),
     },
     checks=[
         pa.Check(_value_matches_status, error="a value is present exactly when the status is 'reported'"),
+        pa.Check(_interval_only_where_published, error="intervals only on published figures, around their value"),
+        pa.Check(_verdict_only_at_judged_levels, error="a verdict exactly on kommune and organisation rows"),
         # A linear check on the sorted table instead of hashing every row's five keys.
         pa.Check(_unique_and_in_order, error=f"rows are unique and sorted by {', '.join(TABLE_ORDER)}"),
     ],

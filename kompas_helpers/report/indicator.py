@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from kompas_helpers import cuts, danish, fmt, kommuner, registry
+from kompas_helpers import cuts, danish, fmt, kommuner, peers, registry
 from kompas_helpers.report.markup import bullets, esc, note, table_html, wrap
-from kompas_helpers.report.overview import cell, change_cell, coverage_cell, judge, mark_da
+from kompas_helpers.report.overview import (
+    PEERS_DA,
+    cell,
+    change_cell,
+    coverage_cell,
+    interval_cell,
+    mark_da,
+    peer_cell,
+    verdict_mark,
+)
 from kompas_helpers.report.stock import almene_stock_data, organisation_dwellings
 
 if TYPE_CHECKING:
@@ -33,10 +41,11 @@ def indicator_intro_html(code: str) -> str:
 
 
 def comparison_table(b: Bundle, kommune_code: str, year: int, code: str) -> pd.DataFrame:
-    """The kommune against its region and the country for one indicator and year, as a display table.
+    """The kommune against its sammenligningskommuner, its region and the country for one indicator and year.
 
-    Rows: kommune, region, Hele landet. Columns: Niveau, Værdi (<unit>), Ændring fra <year-1>, Dækning, Enheder
-    indberettet, Vurdering (kommune row only; context indicators get no better/worse mark).
+    Rows: kommune, Sammenligningskommuner, region, Hele landet. Columns: Niveau, Værdi (<unit>), 95 %-interval,
+    Ændring fra <year-1>, Dækning, Enheder indberettet, Vurdering (kommune row only, from the table's verdict;
+    context indicators get no better/worse mark).
     """
     name, region = kommuner.kommune_info(kommune_code)
     i = registry.get(code)
@@ -47,13 +56,7 @@ def comparison_table(b: Bundle, kommune_code: str, year: int, code: str) -> pd.D
         region: sel[((level == "region") & (sel["region"] == region)).to_numpy()],
         "Hele landet": sel[(level == "national").to_numpy()],
     }
-    kom, nat = parts[name], parts["Hele landet"]
-    mark = judge(
-        i.direction,
-        kom["value"].iloc[0] if len(kom) else np.nan,
-        nat["value"].iloc[0] if len(nat) else np.nan,
-        i.target_band,
-    )
+    kom = parts[name]
     singular, plural = {
         "afdeling": ("afdeling", "afdelinger"),
         "organisation": ("boligorganisation", "boligorganisationer"),
@@ -62,7 +65,7 @@ def comparison_table(b: Bundle, kommune_code: str, year: int, code: str) -> pd.D
     rows = []
     for label, rows_ in parts.items():
         if len(rows_) == 0:
-            rows.append([label, danish.NO_ROW_DA, "–", "–", danish.count_da(0, singular, plural), ""])
+            rows.append([label, danish.NO_ROW_DA, "–", "–", "–", danish.count_da(0, singular, plural), ""])
             continue
         r = rows_.iloc[0]
         status = str(cuts.unit_status([r["status"]], [r["coverage"]])[0])
@@ -70,14 +73,22 @@ def comparison_table(b: Bundle, kommune_code: str, year: int, code: str) -> pd.D
             [
                 label,
                 fmt.cell(r["value"], status, i.decimals),
+                interval_cell(r["interval_low"], r["interval_high"], i.decimals),
                 change_cell(r["change"], status, i.decimals),
                 coverage_cell(r["coverage"], status),
                 danish.count_da(r["n_units"], singular, plural),
                 "",
             ]
         )
-    rows[0][5] = mark_da(mark, code)
-    columns = ["Niveau", f"Værdi ({i.unit})", f"Ændring fra {year - 1}", "Dækning", "Enheder indberettet", "Vurdering"]
+    if len(kom):
+        r = kom.iloc[0]
+        rows[0][6] = mark_da(verdict_mark(r["verdict"], r["value"], code), code)
+        members = peers.peer_groups_of(b).of("kommune", kommune_code)
+        peer = [PEERS_DA, peer_cell(r["peer_value"], i.decimals), "–", "–", "–",
+                danish.count_da(len(members), "kommune", "kommuner"), ""]  # fmt: skip
+        rows.insert(1, peer)
+    columns = ["Niveau", f"Værdi ({i.unit})", "95 %-interval", f"Ændring fra {year - 1}", "Dækning",
+               "Enheder indberettet", "Vurdering"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -157,7 +168,11 @@ def indicator_html(b: Bundle, kommune_code: str, year: int, code: str, part: str
         comp = comparison_table(b, kommune_code, year, code)
         return wrap(
             indicator_intro_html(code),
-            table_html(comp, numeric=list(comp.columns[1:5]), caption=f"{name}, regionen og hele landet, {year}"),
+            table_html(
+                comp,
+                numeric=list(comp.columns[1:6]),
+                caption=f"{name}, sammenligningskommunerne, regionen og hele landet, {year}",
+            ),
             cls="kompas-indicator",
         )
     parts = []

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from kompas_helpers import danish, fmt, kommuner, registry
+from kompas_helpers import cuts, danish, fmt, kommuner, registry
 from kompas_helpers.report.markup import bullets, esc, note, table_html, wrap
-from kompas_helpers.report.overview import MARK_THRESHOLD, mark_da, overview_data
+from kompas_helpers.report.overview import mark_da, overview_data
 
 if TYPE_CHECKING:
     from kompas_helpers.bundle import Bundle
 
 # A year-on-year change in the unfavourable direction larger than this share of last year's value raises a question.
 TREND_THRESHOLD = 0.02
-MAX_DATA_QUESTIONS = {"deviation": 3, "band": 2, "trend": 2, "coverage": 3, "suppressed": 2}
+MAX_DATA_QUESTIONS = {"deviation": 3, "band": 2, "context": 2, "trend": 2, "coverage": 3}
 
 # The six standing questions of AlmenKompas' folder for kommuner ("Forslag til dialogspørgsmål"), verbatim.
 STANDING_QUESTIONS_SOURCE_DA = "AlmenKompas' folder til kommunerne, «Forslag til dialogspørgsmål»"
@@ -36,26 +36,24 @@ SUBJECT_DA = {
 QUESTION_KIND_DA = {
     "deviation": "Afvigelse fra landet",
     "band": "Uden for målbåndet",
+    "context": "Forhold i kommunen",
     "trend": "Udvikling",
     "coverage": "Datadækning",
-    "suppressed": "Diskretion",
 }
 
 
-def _afdeling_status_counts(b: Bundle, kommune_code: str, year: int) -> pd.DataFrame:
-    t = b.table
-    a = t[((t["level"] == "afdeling") & (t["kommune_code"] == kommune_code) & (t["year"] == year)).to_numpy()]
-    counts = a.groupby([a["indicator"].astype(str), a["status"].astype(str)]).size().unstack(fill_value=0)
-    return counts.reindex(columns=["reported", "missing", "suppressed", "not_applicable"], fill_value=0)
+def shown(value: float, code: str) -> float:
+    """A value as the reader sees it: rounded to the indicator's decimals (differences are taken from these)."""
+    return round(float(value), registry.get(code).decimals)
 
 
-def _difference_da(r: pd.Series, code: str) -> str:
-    """'12 %' for a relative difference; '9 procentpoint (93 %)' when the indicator itself is a percentage."""
-    relative = f"{fmt.number(100 * abs(r['deviation']))} %"
-    if registry.get(code).unit != "%":
-        return relative
-    points = fmt.number(abs(r["value"] - r["national_value"]), registry.get(code).decimals)
-    return f"{points} procentpoint ({relative})"
+def _difference_da(value: float, national: float, code: str) -> str:
+    """'12 %' for a relative difference; '6 procentpoint' when the indicator itself is a percentage. Taken from the
+    numbers as displayed, so that '62 % mod 68 %' reads '6 procentpoint'."""
+    v, n = shown(value, code), shown(national, code)
+    if registry.get(code).unit == "%":
+        return f"{fmt.number(abs(v - n), registry.get(code).decimals)} procentpoint"
+    return f"{fmt.number(100 * abs(v - n) / abs(n))} %" if n else "–"
 
 
 def change_unit_da(code: str) -> str:
@@ -69,33 +67,42 @@ def _v(value: float, code: str) -> str:
     return fmt.with_unit(value, ind.unit, ind.decimals)
 
 
+def _judged(d: pd.DataFrame) -> pd.Series:
+    """Published figures with enough data behind them for a question about their level or development."""
+    return (d["status"] == "reported") & ~d["verdict"].isin(["too_few", "not_judged"])
+
+
 def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | None = None) -> pd.DataFrame:
     """Questions drawn from the kommune's own figures, each citing the figure behind it.
 
-    In order: the largest deviations from the country in the unfavourable direction, figures outside a target
-    band, the worst year-on-year developments, missing data and low coverage, suppressed figures. Returns a
-    DataFrame with columns Anledning, Målepunkt, Spørgsmål (empty when nothing stands out).
+    In order: figures clearly worse than the country (the national value outside the kommune's 95 % interval),
+    figures outside a target band, context figures that clearly differ from the country (asked how they play in,
+    not how to close the gap), developments worse than the country's in the same years, missing data and low
+    coverage. No question about a figure with too little data behind it. Returns a DataFrame with columns
+    Anledning, Målepunkt, Spørgsmål (empty when nothing stands out).
     """
     d = overview_data(b, kommune_code, year, dimension)
-    reported = d["status"] == "reported"
+    national = _national_change(b, year, list(d.index))
+    judged = _judged(d)
     found: list[tuple[str, str, str]] = []
 
     def add(kind: str, code: str, text: str) -> None:
         found.append((QUESTION_KIND_DA[kind], f"{code} {registry.get(code).name_da}", text))
 
-    worse = d[reported & (d["mark"] == "worse")]
+    worse = d[judged & (d["mark"] == "worse")]
     worse = worse.assign(size=worse["deviation"].abs()).sort_values("size", ascending=False, kind="stable")
     for code, r in worse.head(MAX_DATA_QUESTIONS["deviation"]).iterrows():
-        higher = "højere" if r["value"] > r["national_value"] else "lavere"
+        higher = "højere" if shown(r["value"], code) > shown(r["national_value"], code) else "lavere"
         add(
             "deviation",
             code,
-            f"For {SUBJECT_DA[r['level']]} er {code} {r['name'].lower()} {_v(r['value'], code)} mod "
-            f"{_v(r['national_value'], code)} i hele landet i {year}: {_difference_da(r, code)} {higher}, hvor "
+            f"For {SUBJECT_DA[r['level']]} er {code} {r['name'].lower()} {_v(r['value'], code)} "
+            f"(95 %-interval {_interval(r, code)}) mod {_v(r['national_value'], code)} i hele landet i {year}: "
+            f"{_difference_da(r['value'], r['national_value'], code)} {higher}, hvor "
             f"{registry.get(code).direction_da.lower()}. Hvad forklarer forskellen, og hvad gøres der for at nærme "
             "sig landsniveauet?",
         )
-    band = d[reported & d["mark"].isin(["below_band", "above_band"])]
+    band = d[(d["status"] == "reported") & d["mark"].isin(["below_band", "above_band"])]
     for code, r in band.head(MAX_DATA_QUESTIONS["band"]).iterrows():
         add(
             "band",
@@ -103,27 +110,19 @@ def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | Non
             f"For {SUBJECT_DA[r['level']]} er {code} {r['name'].lower()} {_v(r['value'], code)} i {year}, "
             f"{mark_da(r['mark'], code)}. Hvordan arbejder boligorganisationerne med at komme inden for båndet?",
         )
-    sign = np.where(d["direction"] == "higher_better", 1.0, -1.0)
-    previous = d["value"] - d["change"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        worsening = -sign * d["change"] / previous.abs()
-    trend = d.assign(worsening=worsening, previous=previous)
-    # A change that rounds to zero at the indicator's precision would read "from 5 % to 5 %": leave it out.
-    scale = 10.0 ** d["decimals"].astype(float)
-    visible = (trend["previous"] * scale).round() != (trend["value"] * scale).round()
-    trend = trend[reported & (d["direction"] != "context") & (trend["worsening"] > TREND_THRESHOLD) & visible]
-    for code, r in (
-        trend.sort_values("worsening", ascending=False, kind="stable").head(MAX_DATA_QUESTIONS["trend"]).iterrows()
-    ):
-        verb = "steget" if r["change"] > 0 else "faldet"
+    context = d[judged.to_numpy() & d.index.map(lambda c: registry.get(c).context).to_numpy()]
+    context = context[(context["national_value"] < context["interval_low"]) | (
+        context["national_value"] > context["interval_high"])]  # fmt: skip
+    for code, r in context.head(MAX_DATA_QUESTIONS["context"]).iterrows():
         add(
-            "trend",
+            "context",
             code,
-            f"{code} {r['name']} er {verb} fra {_v(r['previous'], code)} i {year - 1} til {_v(r['value'], code)} i "
-            f"{year} ({fmt.signed(r['change'], int(r['decimals']))} {change_unit_da(code)}), og "
-            f"{registry.get(code).direction_da.lower()}. Hvad er årsagen, og hvad gøres der for at vende udviklingen?",
+            f"{code} {r['name']} er {_v(r['value'], code)} i kommunen mod {_v(r['national_value'], code)} i hele "
+            f"landet i {year}. Hvordan spiller det ind i boligorganisationernes arbejde og i kommunens planer?",
         )
-    low = d[reported & (d["coverage"] < registry.LOW_COVERAGE)].sort_values("coverage", kind="stable")
+    for code, text in _trend_questions(d, judged, national, year)[: MAX_DATA_QUESTIONS["trend"]]:
+        add("trend", code, text)
+    low = d[(d["status"] == "reported") & (d["coverage"] < registry.LOW_COVERAGE)].sort_values("coverage")
     for code, r in low.head(MAX_DATA_QUESTIONS["coverage"]).iterrows():
         add(
             "coverage",
@@ -142,28 +141,52 @@ def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | Non
                 + ". Hvornår kan tallene opgøres, og hvad skal der til?",
             )
         )
-    counts = _afdeling_status_counts(b, kommune_code, year).reindex(d.index, fill_value=0)
-    n_afd = counts[["reported", "missing", "suppressed"]].sum(axis=1)
-    supp = d.assign(n_supp=counts["suppressed"], n_afd=n_afd)
-    supp = supp[(supp["status"] == "suppressed") | (supp["n_supp"] > 0)]
-    supp = supp.assign(kommune_hidden=supp["status"] == "suppressed").sort_values(
-        ["kommune_hidden", "n_supp"], ascending=False, kind="stable"
-    )
-    for code, r in supp.head(MAX_DATA_QUESTIONS["suppressed"]).iterrows():
-        if r["kommune_hidden"]:
-            text = (
-                f"{code} {r['name']}: kommunens samlede tal for {year} er udeladt af diskretionshensyn, fordi det "
-                "bygger på for få personer. Hvordan kan udviklingen drøftes, uden at enkeltpersoner kan genkendes?"
-            )
-        else:
-            text = (
-                f"{code} {r['name']}: {fmt.number(r['n_supp'])} af "
-                f"{danish.count_da(r['n_afd'], 'afdelings', 'afdelingers')} tal for {year} er udeladt af "
-                "diskretionshensyn. Hvordan følger boligorganisationerne op i de afdelinger, uden at enkeltpersoner "
-                "kan genkendes?"
-            )
-        add("suppressed", code, text)
     return pd.DataFrame(found, columns=["Anledning", "Målepunkt", "Spørgsmål"])
+
+
+def _interval(r: pd.Series, code: str) -> str:
+    dec = registry.get(code).decimals
+    return f"{fmt.number(r['interval_low'], dec)}–{fmt.number(r['interval_high'], dec)}"
+
+
+def _national_change(b: Bundle, year: int, codes: list[str]) -> pd.DataFrame:
+    """The country's value in the year before and in the year, per indicator."""
+    t = cuts.summary_rows(b.table)
+    nat = t[(t["level"] == "national").to_numpy() & t["year"].isin([year - 1, year]).to_numpy()]
+    wide = nat.pivot_table(index="indicator", columns="year", values="value", observed=True)
+    return wide.reindex(index=codes, columns=[year - 1, year])
+
+
+def _trend_questions(d: pd.DataFrame, judged: pd.Series, national: pd.DataFrame, year: int) -> list[tuple[str, str]]:
+    """Developments in the unfavourable direction that are also worse than the country's in the same years (by more
+    than TREND_THRESHOLD of last year's value), judged on the numbers as displayed; context indicators are left
+    out."""
+    out = []
+    for code, r in d[judged].iterrows():
+        i = registry.get(code)
+        if i.is_context or np.isnan(r["change"]):
+            continue
+        before, now = shown(r["value"] - r["change"], code), shown(r["value"], code)
+        nat_before, nat_now = (shown(v, code) if not np.isnan(v) else np.nan for v in national.loc[code])
+        if before == now or np.isnan(nat_before) or np.isnan(nat_now) or before == 0:
+            continue
+        sign = 1.0 if i.direction == "higher_better" else -1.0
+        worsening = -sign * ((now - before) - (nat_now - nat_before)) / abs(before)
+        if sign * (now - before) >= 0 or worsening <= TREND_THRESHOLD:
+            continue  # it went the right way, or no worse than the country's
+        verb = "steget" if now > before else "faldet"
+        if nat_now == nat_before:
+            country = f"mens hele landet lå uændret på {_v(nat_now, code)}"
+        else:
+            nat_verb = "steg" if nat_now > nat_before else "faldt"
+            country = f"mens hele landet {nat_verb} fra {_v(nat_before, code)} til {_v(nat_now, code)}"
+        text = (
+            f"{code} {r['name']} er {verb} fra {_v(before, code)} i {year - 1} til {_v(now, code)} i {year} "
+            f"({fmt.signed(now - before, i.decimals)} {change_unit_da(code)}), {country}, og "
+            f"{i.direction_da.lower()}. Hvad er årsagen, og hvad gøres der for at vende udviklingen?"
+        )
+        out.append((worsening, code, text))
+    return [(code, text) for _, code, text in sorted(out, key=lambda item: -item[0])]
 
 
 def questions_html(b: Bundle, kommune_code: str, year: int, dimension: str | None = None) -> str:
@@ -182,10 +205,11 @@ def questions_html(b: Bundle, kommune_code: str, year: int, dimension: str | Non
         parts.append(table_html(questions))
         parts.append(
             note(
-                "Spørgsmålene er dannet automatisk: de største afvigelser fra landet i den ugunstige retning "
-                f"(mere end {fmt.number(100 * MARK_THRESHOLD)} %), den værste udvikling fra {year - 1} (mere end "
-                f"{fmt.number(100 * TREND_THRESHOLD)} %), manglende tal og dækning under "
-                f"{fmt.percent(registry.LOW_COVERAGE)} samt tal udeladt af diskretionshensyn."
+                "Spørgsmålene er dannet automatisk: tal, der er klart dårligere end landets (landstallet ligger uden "
+                "for kommunens 95 %-interval), konteksttal, der skiller sig ud, en udvikling fra "
+                f"{year - 1}, der er mere end {fmt.number(100 * TREND_THRESHOLD)} % ringere end landets i de samme år, "
+                f"manglende tal og dækning under {fmt.percent(registry.LOW_COVERAGE)}. Tal med for få data bag "
+                "giver ingen spørgsmål om niveau eller udvikling."
             )
         )
     else:

@@ -125,4 +125,4 @@ def test_a_kommune_code_outside_the_98_is_refused_in_danish(synthetic_data, tmp_
     with pytest.raises(papermill.PapermillExecutionError) as caught:
         execute("overview", "999", tmp_path)
     assert caught.value.ename == "ParameterError"
-    assert "Ukendt kommunekode '999'" in caught.value.evalue
+    assert "Ukendt kommune: «999»" in caught.value.evalue

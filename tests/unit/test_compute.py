@@ -46,7 +46,8 @@ EXPECTED_2024 = [
     ("S7", "afdeling", "O1-001", 10.0, 29 / 354 * 100),
     ("S8", "afdeling", "O1-001", 950.0, 23270000 / 27300),
     ("G1", "afdeling", "O2-001", 15.0, 47 / 350 * 100),
-    ("G2", "afdeling", "O1-001", 5.0, 17 / 350 * 100),
+    # O1-001 (5 volunteers) is hidden too: O1-002 in another kommune has 2, and O1 as a whole would give them away.
+    ("G2", "afdeling", "O2-001", 5.0, 17 / 350 * 100),
     ("G3", "afdeling", "O1-002", 5.0, 74000 / 27300),
     ("G4", "organisation", "O1", 70.0, 16 / 20 * 100),
     ("G5", "organisation", "O1", 75.0, 21 / 30 * 100),
@@ -100,7 +101,16 @@ def test_ratio_of_sums_not_mean_of_ratios(table):
     assert org["value"] != pytest.approx(97.5)
 
 
-def test_change_and_rank(table):
+def test_kommuner_with_too_few_afdelinger_are_not_ranked(table):
+    # Every kommune of the hand-made data has one or two afdelinger: below the minimum for a verdict or a rank.
+    kommuner = table[(table["level"] == "kommune") & (table["indicator"] == "E1") & (table["status"] == "reported")]
+    assert len(kommuner) and kommuner["rank"].isna().all()
+    assert set(kommuner["verdict"]) == {"too_few"}
+
+
+def test_change_and_rank(monkeypatch):
+    monkeypatch.setattr(registry, "MIN_UNITS_FOR_VERDICT", 1)
+    table = compute.indicator_table(handmade.dataset(handmade.all_2024()))
     assert row(table, "E1", 2025, "afdeling", "O1-001")["change"] == pytest.approx(-10.0)
     assert np.isnan(row(table, "E1", 2024, "afdeling", "O1-001")["change"])
     assert row(table, "E1", 2025, "national", "DK")["change"] == pytest.approx(2335000 / 23300 - 2980000 / 27000)

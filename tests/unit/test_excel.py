@@ -84,7 +84,7 @@ def test_reported_values_are_exact_with_danish_number_formats(tmp_path, table):
     assert e1_2024[7].value == "–"  # no figure the year before
     assert e1_2024[8].value == pytest.approx(0.961538, abs=1e-6)
     assert e1_2024[8].number_format == "0%"
-    assert e1_2024[9].value == 2
+    assert e1_2024[9].value == "–"  # two afdelinger in København: too few to be ranked
     assert e1_2024[10].value == "Indberettet"
     e1_2025 = rows[("E1", 2025)]
     assert e1_2025[7].number_format == "+#,##0;-#,##0;#,##0"
@@ -183,3 +183,10 @@ def test_key_figures_follow_the_registry_order(table):
     assert set(social["region_value"].dropna()) <= set(
         table.loc[(table["level"] == "region") & (table["unit_id"] == "Region Midtjylland"), "value"]
     )
+
+
+def test_a_ranked_kommune_shows_its_rank_as_a_number(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "MIN_UNITS_FOR_VERDICT", 1)
+    table = compute.indicator_table(handmade.dataset(handmade.all_2024()))
+    e1_2024 = data_rows(write(tmp_path / "nøgletal.xlsx", table)["Miljø"])[("E1", 2024)]
+    assert e1_2024[9].value == 2

@@ -28,6 +28,16 @@ def b() -> Bundle:
     return make_bundle()
 
 
+@pytest.fixture(scope="module")
+def judged() -> Bundle:
+    """The hand-made kommuner hold one or two afdelinger each, below the minimum for a verdict; with a minimum of
+    one the verdict rule itself can be checked on them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "MIN_UNITS_FOR_VERDICT", 1)
+        bundle = make_bundle()  # verdicts are made with the table; the minimum is restored for the other tests
+    return bundle
+
+
 def row(table: pd.DataFrame, code: str) -> list[str]:
     return table.loc[table["Kode"] == code].iloc[0].tolist()
 
@@ -61,43 +71,52 @@ def test_check_params_reads_a_kommune_by_the_same_rule_as_the_runner_and_the_pag
 def test_overview_table_columns_are_danish_and_name_kommune_and_region(b):
     table = overview.overview_table(b, "101", 2024)
     assert list(table.columns) == [
-        "Kode", "Målepunkt", "Enhed", "København", "Region Hovedstaden", "Hele landet", "Ændring fra 2023",
-        "Dækning", "Vurdering",
+        "Kode", "Målepunkt", "Enhed", "København", "95 %-interval", "Region Hovedstaden", "Sammenligningskommuner",
+        "Hele landet", "Ændring fra 2023", "Dækning", "Vurdering",
     ]  # fmt: skip
     assert list(table["Kode"]) == list(registry.CODES)
 
 
 def test_overview_table_formats_numbers_in_danish_with_the_mark(b):
     table = overview.overview_table(b, "101", 2024)
-    # E1: 960000/8000 = 120; region (960000+520000)/12000 = 123.3; country 2980000/27000 = 110.4; 100/104 reported.
-    assert row(table, "E1") == ["E1", "Energiforbrug", "kWh/m²", "120", "123", "110", "–", "96 %", "dårligere"]
-    # E2 with one decimal: 12.0; region 136000/12000 = 11.33; country 256000/27000 = 9.48.
-    assert row(table, "E2")[3:6] == ["12,0", "11,3", "9,5"]
-    # E6 lower is better: 36200/104 = 348.1 against 131200/354 = 370.6 is more than 5 % below the country.
-    assert row(table, "E6")[3:6] + row(table, "E6")[8:] == ["348", "332", "371", "bedre"]
-    # G2: 5.0 against 17/350*100 = 4.86, within 5 % of the country.
-    assert row(table, "G2")[3:6] + row(table, "G2")[8:] == ["5,0", "4,7", "4,9", "som landet"]
+    # E1: 960000/8000 = 120 from one afdeling (no interval: a ratio over units needs two); region
+    # (960000+520000)/12000 = 123.3; sammenligningskommuner 147 and 751: (520000+1500000)/(4000+15000) = 106.3;
+    # country 2980000/27000 = 110.4; 100 of 104 dwellings reported; one afdeling is too few for a verdict.
+    assert row(table, "E1") == [
+        "E1", "Energiforbrug", "kWh/m²", "120", "–", "123", "106", "110", "–", "96 %", "for få data",
+    ]  # fmt: skip
+    # E2 with one decimal: 12.0; region 136000/12000 = 11.33; peers (40000+120000)/19000 = 8.42; country 9.48.
+    assert row(table, "E2")[3:8] == ["12,0", "–", "11,3", "8,4", "9,5"]
+    # E3, Wilson on dwellings: 80 of 104 = 76.9 %, interval 67.9–84.0; the peers' 250 of 250 dwellings = 100 %.
+    assert row(table, "E3")[3:8] == ["77", "68–84", "84", "100", "93"]
+    # S8 over the two afdelinger: R = 7870000/8300 = 948.2; residuals ±14458; Var = 2·(2·14458²)/8300² = 12.14;
+    # t(1) = 12.706 → ±44.3.
+    assert row(table, "S8")[3:5] == ["948", "904–992"]
 
 
 def test_overview_table_shows_suppressed_as_diskretion_never_zero(b):
     s3 = row(overview.overview_table(b, "101", 2024), "S3")
-    assert s3[3:6] == ["diskretion", "diskretion", "66"]
-    assert s3[8] == "–"
+    assert s3[3:8] == ["diskretion", "–", "diskretion", "–", "66"]
+    assert s3[10] == "–"  # no verdict on a figure that is not shown
 
 
 def test_context_indicators_get_no_better_worse_mark(b):
     table = overview.overview_table(b, "101", 2024)
     assert row(table, "S2")[3] == "20"  # 104 almene of 520 dwellings
-    assert row(table, "S2")[8] == "kontekst"
+    assert row(table, "S2")[10] == "kontekst"
+    # E4 lies far from the country (13 % against 4 %) but describes the location: context, not «dårligere».
+    assert row(table, "E4")[10] == "kontekst"
     assert row(table, "S5")[3] == "40"  # 20 women of 50 employees in O1 (hjemsted 101): on the band's edge
-    assert row(table, "S5")[8] == "inden for målbåndet 40–60 %"
+    assert row(table, "S5")[10] == "inden for målbåndet 40–60 %"
 
 
 def test_overview_change_uses_the_danish_minus_sign(b):
     # 2025: (880000+30000)/8300 = 109.6 against 120 in 2024.
     table = overview.overview_table(b, "101", 2025)
-    assert row(table, "E1")[3:] == ["110", "110", "100", "−10", "100 %", "dårligere"]
+    assert row(table, "E1")[3] == "110"
+    assert row(table, "E1")[8:] == ["−10", "100 %", "for få data"]
     assert row(table, "E2")[3] == "mangler"
+    assert row(table, "S5")[10] == "–"  # a context indicator without a figure has nothing to describe
 
 
 def test_overview_data_marks_and_deviation(b):
@@ -109,34 +128,47 @@ def test_overview_data_marks_and_deviation(b):
 
 
 @pytest.mark.parametrize(
-    ("direction", "value", "national", "band", "expected"),
+    ("verdict", "value", "band", "expected"),
     [
-        ("higher_better", 105.0, 100.0, None, "same"),  # exactly 5 % is not more than 5 %
-        ("higher_better", 105.01, 100.0, None, "better"),
-        ("higher_better", 94.9, 100.0, None, "worse"),
-        ("lower_better", 94.9, 100.0, None, "better"),
-        ("lower_better", 105.01, 100.0, None, "worse"),
-        ("context", 10.0, 50.0, None, "context"),
-        ("context", 39.9, 50.0, (40.0, 60.0), "below_band"),
-        ("context", 60.0, 50.0, (40.0, 60.0), "in_band"),
-        ("context", 60.1, 50.0, (40.0, 60.0), "above_band"),
-        ("higher_better", np.nan, 100.0, None, "none"),
-        ("higher_better", 100.0, np.nan, None, "none"),
+        ("better", 1.0, None, "better"),
+        ("worse", 1.0, None, "worse"),
+        ("as_expected", 1.0, None, "same"),
+        ("too_few", 1.0, None, "too_few"),
+        ("context", 1.0, None, "context"),
+        ("not_judged", np.nan, None, "none"),
+        (None, np.nan, None, "none"),
+        ("context", 39.9, (40.0, 60.0), "below_band"),
+        ("context", 60.0, (40.0, 60.0), "in_band"),
+        ("context", 60.1, (40.0, 60.0), "above_band"),
+        ("not_judged", np.nan, (40.0, 60.0), "none"),
     ],
 )
-def test_mark_rule(direction, value, national, band, expected):
-    assert overview.judge(direction, value, national, band) == expected
+def test_marks_follow_the_table_verdict_and_the_band(verdict, value, band, expected):
+    assert overview.marks([verdict], [value], [band])[0] == expected
 
 
-def test_mark_rule_text_states_the_threshold_and_the_context_indicators():
+def test_verdicts_follow_the_interval_not_a_fixed_percentage(judged):
+    table = overview.overview_table(judged, "101", 2024)
+    # E3: the country's 93 % lies above the interval 68–84 %, and higher is better.
+    assert row(table, "E3")[10] == "dårligere"
+    # S8: the country's 852 kr./m² lies below 904–992, and lower is better.
+    assert row(table, "S8")[10] == "dårligere"
+    # E6: 348 against the country's 371 is 6 % lower (a «bedre» under the old 5 % rule), but 371 lies inside the
+    # interval 301–395: no clear difference.
+    assert row(table, "E6")[4] == "301–395"
+    assert row(table, "E6")[10] == "ingen klar forskel"
+
+
+def test_mark_rule_text_states_the_rule_and_the_context_indicators():
     text = overview.mark_rule_da()
-    assert "større end 5 % af landstallet" in text
-    assert "S2 Andel af almene boliger i området" in text
+    assert "landstallet ligger uden for kommunens 95 %-interval" in text
+    assert f"under {fmt.percent(0.5)} af boligerne" in text and "færre end 3 afdelinger" in text
+    assert "S2 Andel af almene boliger i området" in text and "E4 Sårbarhed for klimaændringer" in text
     assert "S5 Medarbejdersammensætning holdes op mod målbåndet 40–60 %" in text
 
 
-def test_overview_html_styles_status_words_and_marks_and_explains_them(b):
-    out = overview.overview_html(b, "101", 2024)
+def test_overview_html_styles_status_words_and_marks_and_explains_them(judged):
+    out = overview.overview_html(judged, "101", 2024)
     assert '<span class="kompas-status">diskretion</span>' in out
     assert '<span class="kompas-mark kompas-mark-worse">dårligere</span>' in out
     assert html.escape(fmt.STATUS_NOTE_DA) in out
@@ -206,39 +238,70 @@ def test_standing_questions_are_the_six_from_the_folder():
     assert questions.STANDING_QUESTIONS_DA[0].startswith("Hvilke af boligorganisationens ESG-målepunkter")
 
 
-def test_data_questions_start_with_the_worst_deviation(b):
-    q = questions.data_questions(b, "101", 2024)
+def test_data_questions_start_with_the_worst_deviation(judged):
+    q = questions.data_questions(judged, "101", 2024)
     assert list(q.columns) == ["Anledning", "Målepunkt", "Spørgsmål"]
-    # E4: 14/104 = 13.5 % against 14/354 = 4.0 %: the largest relative deviation (+240 %), lower is better.
-    assert q.iloc[0].tolist()[:2] == ["Afvigelse fra landet", "E4 Sårbarhed for klimaændringer"]
-    assert "13 % mod 4 % i hele landet i 2024: 10 procentpoint (240 %) højere" in q.iloc[0]["Spørgsmål"]
-    # Then E5 (10 % against 14.3 %, −30 %) and E2 (12.0 against 9.48, +27 %).
-    assert list(q["Målepunkt"].head(3)) == ["E4 Sårbarhed for klimaændringer", "E5 Biodiversitet", "E2 Klimaaftryk"]
-    assert "12,0 kg CO₂e/m² mod 9,5 kg CO₂e/m²" in q.iloc[2]["Spørgsmål"]
-
-
-def test_data_questions_name_suppressed_kommune_figures(b):
-    q = questions.data_questions(b, "101", 2024)
-    supp = q[q["Anledning"] == "Diskretion"]
-    assert list(supp["Målepunkt"]) == ["S3 Livschancer", "S1 Medarbejdertrivsel"]
-    assert "kommunens samlede tal for 2024 er udeladt af diskretionshensyn" in supp.iloc[0]["Spørgsmål"]
-
-
-def test_data_questions_count_suppressed_afdelinger():
-    # Two households represented in Lille Toft (4 dwellings) is about fewer than 5 persons: suppressed, and its
-    # sibling in the kommune too (secondary); the kommune's G1 (14/104) stays published.
-    q = questions.data_questions(make_bundle([(2024, "O2-002", "households_represented", 2.0)]), "101", 2024, "G")
-    supp = q[q["Anledning"] == "Diskretion"]
-    assert supp.iloc[0]["Spørgsmål"].startswith("G1 Beboerdemokrati: 2 af 2 afdelingers tal for 2024 er udeladt")
-
-
-def test_data_questions_find_the_worst_trend():
-    q = questions.data_questions(make_bundle([(2025, "O1-001", "residual_waste_kg", 50000.0)]), "101", 2025)
-    trend = q[q["Anledning"] == "Udvikling"]
-    # E6: 36200/104 = 348.1 in 2024, 50000/100 = 500 in 2025.
-    assert trend.iloc[0]["Spørgsmål"].startswith(
-        "E6 Affald er steget fra 348 kg/bolig i 2024 til 500 kg/bolig i 2025 (+152 kg/bolig), og lavere er bedre."
+    # E3: 76.9 % against 93.2 % (−17 %), then S8: 948 against 852 kr./m² (+11 %); the difference is taken from the
+    # numbers as shown (77 and 93: 16 procentpoint).
+    assert list(q["Målepunkt"].head(2)) == ["E3 Energimærkning", "S8 Almenboligers betalbarhed"]
+    assert "77 % (95 %-interval 68–84) mod 93 % i hele landet i 2024: 16 procentpoint lavere" in q.iloc[0]["Spørgsmål"]
+    assert (
+        "948 kr./m² (95 %-interval 904–992) mod 852 kr./m² i hele landet i 2024: 11 % højere" in q.iloc[1]["Spørgsmål"]
     )
+
+
+def test_no_questions_about_discretion_or_figures_with_too_few_data(b, judged):
+    for bundle in (b, judged):
+        q = questions.data_questions(bundle, "101", 2024)
+        assert "Diskretion" not in set(q["Anledning"])
+        assert not q["Spørgsmål"].str.contains("diskretion").any()
+    # With the documented minimum, one or two afdelinger are too few for a question about the level.
+    assert "Afvigelse fra landet" not in set(questions.data_questions(b, "101", 2024)["Anledning"])
+
+
+def test_context_indicators_are_asked_how_they_play_in(judged):
+    q = questions.data_questions(judged, "101", 2024)
+    context = q[q["Anledning"] == "Forhold i kommunen"]
+    # E4 13 % against 4 % and S6 96 % against 78 %: the country lies outside the interval, and both describe the
+    # setting; they are asked how they play in, never to approach the national level.
+    assert list(context["Målepunkt"]) == ["E4 Sårbarhed for klimaændringer", "S6 Funktioner i området"]
+    assert context.iloc[0]["Spørgsmål"] == (
+        "E4 Sårbarhed for klimaændringer er 13 % i kommunen mod 4 % i hele landet i 2024. Hvordan spiller det ind i "
+        "boligorganisationernes arbejde og i kommunens planer?"
+    )
+    assert not context["Spørgsmål"].str.contains("landsniveauet").any()
+
+
+def test_data_questions_find_a_trend_worse_than_the_countrys(judged):
+    extra = [(2025, "O1-001", "residual_waste_kg", 50000.0), (2025, "O2-002", "residual_waste_kg", 1200.0)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "MIN_UNITS_FOR_VERDICT", 1)
+        q = questions.data_questions(make_bundle(extra), "101", 2025)
+    trend = q[q["Anledning"] == "Udvikling"]
+    # E6: 36200/104 = 348 in 2024, 51200/104 = 492 in 2025 (+144); the country 371 → 492 (+122): 6 % worse.
+    assert trend.iloc[0]["Spørgsmål"].startswith(
+        "E6 Affald er steget fra 348 kg/bolig i 2024 til 492 kg/bolig i 2025 (+144 kg/bolig), mens hele landet steg "
+        "fra 371 kg/bolig til 492 kg/bolig, og lavere er bedre."
+    )
+
+
+def _trend_case(before: float, now: float, nat_before: float, nat_now: float) -> list:
+    d = pd.DataFrame(
+        {"name": ["Almenboligers betalbarhed"], "value": [now], "change": [now - before], "status": ["reported"],
+         "verdict": ["as_expected"]},
+        index=pd.Index(["S8"], name="indicator"),
+    )  # fmt: skip
+    national = pd.DataFrame([[nat_before, nat_now]], index=["S8"], columns=[2024, 2025])
+    return questions._trend_questions(d, pd.Series([True], index=d.index), national, 2025)
+
+
+def test_a_rise_the_whole_country_shares_is_no_question():
+    # Aarhus' rent rose from 912 to 939 kr./m² while the country's rose from 931 to 958: the same 27 kr.
+    assert _trend_case(912.05, 939.13, 930.63, 958.09) == []
+    # A rise of 48 against the country's 27 is 2.3 % of 912 worse: asked.
+    assert [code for code, _ in _trend_case(912.0, 960.0, 931.0, 958.0)] == ["S8"]
+    # A fall where lower is better is never asked to be turned around, however the country did.
+    assert _trend_case(912.0, 900.0, 931.0, 850.0) == []
 
 
 def test_data_questions_flag_low_coverage_and_missing_data():
@@ -247,7 +310,7 @@ def test_data_questions_flag_low_coverage_and_missing_data():
     coverage = q[q["Anledning"] == "Datadækning"]
     # Only Lille Toft (4 of 104 dwellings) reported waste in 2025.
     assert coverage.iloc[0]["Spørgsmål"].startswith("E6 Affald: tallet for 2025 bygger kun på 4 % af boligerne.")
-    assert row(overview.overview_table(b, "101", 2025), "E6")[7] == "4 % (lav)"
+    assert row(overview.overview_table(b, "101", 2025), "E6")[9] == "4 % (lav)"
     assert coverage.iloc[1]["Målepunkt"] == "E2, E3, E4, E5"
     assert "ingen indberetninger for 2025 til E2 klimaaftryk, E3 energimærkning" in coverage.iloc[1]["Spørgsmål"]
 
@@ -295,15 +358,16 @@ def test_discretion_rules_state_the_thresholds():
 
 def test_comparison_table(b):
     table = indicator.comparison_table(b, "101", 2024, "E1")
-    assert list(table.columns) == ["Niveau", "Værdi (kWh/m²)", "Ændring fra 2023", "Dækning", "Enheder indberettet",
-                                   "Vurdering"]  # fmt: skip
+    assert list(table.columns) == ["Niveau", "Værdi (kWh/m²)", "95 %-interval", "Ændring fra 2023", "Dækning",
+                                   "Enheder indberettet", "Vurdering"]  # fmt: skip
     assert table.values.tolist() == [
-        ["København", "120", "–", "96 %", "1 afdeling", "dårligere"],
-        ["Region Hovedstaden", "123", "–", "97 %", "2 afdelinger", ""],
-        ["Hele landet", "110", "–", "99 %", "3 afdelinger", ""],
+        ["København", "120", "–", "–", "96 %", "1 afdeling", "for få data"],
+        ["Sammenligningskommuner", "106", "–", "–", "–", "2 kommuner", ""],
+        ["Region Hovedstaden", "123", "–", "–", "97 %", "2 afdelinger", ""],
+        ["Hele landet", "110", "–", "–", "99 %", "3 afdelinger", ""],
     ]
     s3 = indicator.comparison_table(b, "101", 2024, "S3")
-    assert s3["Værdi (%)"].tolist() == ["diskretion", "diskretion", "66"]
+    assert s3["Værdi (%)"].tolist() == ["diskretion", "–", "diskretion", "66"]
 
 
 def test_organisation_table_for_an_afdeling_indicator(b):
@@ -336,17 +400,11 @@ def test_a_kommune_without_hjemsted_organisations_has_no_organisation_figure(b):
     # Frederiksberg (147) has an afdeling of O1 but no organisation with its hjemsted there.
     # The table has a kommune row with status missing and no units behind it: shown as «–», not «mangler».
     table = overview.overview_table(b, "147", 2024)
-    assert row(table, "G4")[3:] == [
-        "–",
-        "70",
-        "80",
-        "–",
-        "–",
-        "–",
-    ]  # O1 only in region
+    # O1 only in the region; the sammenligningskommuner 101 and 751 hold O1 and O2: (7+9)/(10+10) = 80 %.
+    assert row(table, "G4")[3:] == ["–", "–", "70", "80", "80", "–", "–", "–"]
     assert row(overview.overview_table(b, "147", 2024), "S5")[3] == "–"
     assert indicator.comparison_table(b, "147", 2024, "G4").iloc[0].tolist() == [
-        "Frederiksberg", "–", "–", "–", "0 boligorganisationer", "–",
+        "Frederiksberg", "–", "–", "–", "–", "0 boligorganisationer", "–",
     ]  # fmt: skip
     assert indicator.organisation_table(b, "147", 2024, "G4").empty
     assert "Ingen boligorganisationer har hjemsted i Frederiksberg" in indicator.indicator_html(

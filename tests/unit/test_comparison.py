@@ -1,0 +1,138 @@
+"""Intervals, peer groups and verdicts, each against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kompas_helpers import comparison, peers, registry, uncertainty
+from kompas_helpers.schemas import LEVELS, STATUSES, VERDICTS
+
+# --- intervals ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("successes", "n", "low", "high"),
+    [
+        # p = 0.62, n = 100: centre (0.62 + 1.92/100) / 1.0384 = 0.6156, half 1.96·√(0.002356 + 0.000096)/1.0384
+        (62, 100, 0.52210, 0.70902),
+        (0, 10, 0.0, 0.27753),  # no successes: the lower bound is 0, the upper 3.84/13.84
+        (10, 10, 0.72247, 1.0),
+        (80, 104, 0.67954, 0.83974),  # E3 in the hand-made København: 80 of 104 dwellings
+    ],
+)
+def test_wilson_interval(successes, n, low, high):
+    got = uncertainty.wilson(successes, n)
+    assert got[0] == pytest.approx(low, abs=1e-5)
+    assert got[1] == pytest.approx(high, abs=1e-5)
+
+
+def test_wilson_needs_a_positive_n():
+    assert np.isnan(uncertainty.wilson(0, 0)).all()
+
+
+def test_ratio_over_units_by_hand():
+    # Units y = (1, 2, 1), x = (1, 1, 1): R = 4/3; residuals −1/3, 2/3, −1/3; Σ² = 2/3; Var = 3/2 · (2/3) / 9 = 1/9;
+    # t(2) = 4.303 → half 4.303/3 = 1.4343.
+    low, high = uncertainty.ratio_over_units(4, 3, 1 + 4 + 1, 3, 1 + 2 + 1, 3)
+    assert low == 0.0  # 4/3 − 1.4343 < 0: a quantity is never negative
+    assert high == pytest.approx(4 / 3 + 4.303 / 3, abs=1e-9)
+    # Identical ratios in every unit: no spread, no width.
+    assert uncertainty.ratio_over_units(60, 6, 1400, 14, 140, 3) == (pytest.approx(10.0), pytest.approx(10.0))
+    # One unit: no interval can be said.
+    assert np.isnan(uncertainty.ratio_over_units(30, 10, 900, 100, 300, 1)).all()
+
+
+def test_index_interval_assumes_the_documented_spread():
+    low, high = uncertainty.index_mean(7500, 100)
+    half = 1.959963984540054 * registry.INDEX_SD / 10
+    assert (low, high) == (pytest.approx(75 - half), pytest.approx(75 + half))
+
+
+def test_t_quantiles():
+    assert uncertainty.t_quantile([0, 1, 2, 30, 31]).tolist()[1:] == [12.706, 4.303, 2.042, uncertainty.Z95]
+    assert np.isnan(uncertainty.t_quantile([0])[0])
+
+
+def test_every_indicator_documents_its_interval():
+    for i in registry.INDICATORS.values():
+        assert i.interval in ("wilson", "units", "index", "none")
+        assert uncertainty.method_da(i)
+        if i.interval == "wilson":  # a share: numerator counted within the denominator
+            assert i.scale == 100.0 and registry.MEASURES[i.denominator].integer
+
+
+# --- peer groups --------------------------------------------------------------------------------------------------
+
+
+def test_nearest_on_standardised_facts():
+    # Two clusters on two facts with very different scales; standardising lets both count.
+    facts = pd.DataFrame(
+        {"size": [1000, 1100, 1050, 9000, 9100], "share": [0.10, 0.12, 0.11, 0.50, 0.52]},
+        index=["a", "b", "c", "d", "e"],
+    )
+    groups = peers.nearest(facts, size=2)
+    assert groups["a"] == ("c", "b")
+    assert groups["d"] == ("e", "b")  # b lies a little nearer the big ones than c on both facts
+    assert all(unit not in members for unit, members in groups.items())
+
+
+def test_ties_are_broken_by_code_and_the_groups_do_not_depend_on_row_order():
+    facts = pd.DataFrame({"x": [0.0, 1.0, 1.0, -1.0]}, index=["k", "b", "a", "c"])
+    assert peers.nearest(facts, size=3)["k"] == ("a", "b", "c")
+    assert peers.nearest(facts.iloc[::-1], size=3) == peers.nearest(facts, size=3)
+
+
+def test_kommune_facts_are_structural(tmp_path):
+    from tests.fixtures import handmade
+
+    facts = peers.kommune_facts(handmade.dataset())
+    assert list(facts.columns) == list(peers.KOMMUNE_FACTS_DA)
+    # København: O1-001 (100 dwellings, 1970) and O2-002 (4 dwellings, 1950) → 1969.2; all dwellings 520.
+    assert facts.loc["101", "year_built"] == pytest.approx((100 * 1970 + 4 * 1950) / 104)
+    assert facts.loc["101", "almene_share"] == pytest.approx(104 / 520)
+
+
+# --- verdicts -----------------------------------------------------------------------------------------------------
+
+
+def _columns(value, low, high, national, *, status="reported", n_units=10, coverage=0.9):
+    """One kommune row and one national row, as compute hands them to comparison."""
+    level = np.array([LEVELS.index("kommune"), LEVELS.index("national")], dtype="int8")
+    return {
+        "level": level,
+        "year": np.array([2025, 2025]),
+        "value": np.array([value, national], dtype=float),
+        "status": np.array([STATUSES.index(status), STATUSES.index("reported")], dtype="int8"),
+        "interval_low": np.array([low, np.nan]),
+        "interval_high": np.array([high, np.nan]),
+        "n_units": np.array([n_units, 100]),
+        "coverage": np.array([coverage, 1.0]),
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "kwargs", "expected"),
+    [
+        ("E3", {"value": 70, "low": 65, "high": 75, "national": 80}, "worse"),  # higher is better, country above
+        ("E3", {"value": 90, "low": 85, "high": 95, "national": 80}, "better"),
+        ("E3", {"value": 78, "low": 72, "high": 84, "national": 80}, "as_expected"),
+        ("E3", {"value": 75, "low": 72, "high": 80, "national": 80}, "as_expected"),  # on the edge: inside
+        ("E1", {"value": 130, "low": 120, "high": 140, "national": 110}, "worse"),  # lower is better
+        ("E1", {"value": 100, "low": 95, "high": 105, "national": 110}, "better"),
+        ("E1", {"value": 100, "low": 95, "high": 105, "national": 110, "n_units": 2}, "too_few"),
+        ("E1", {"value": 100, "low": 95, "high": 105, "national": 110, "coverage": 0.49}, "too_few"),
+        ("E1", {"value": 100, "low": np.nan, "high": np.nan, "national": 110}, "too_few"),
+        ("E4", {"value": 20, "low": 15, "high": 25, "national": 5}, "context"),
+        ("S2", {"value": 20, "low": np.nan, "high": np.nan, "national": 5}, "context"),
+        ("E1", {"value": np.nan, "low": np.nan, "high": np.nan, "national": 110, "status": "suppressed"}, "not_judged"),
+        # An organisation-level indicator is measured on the organisation itself: one unit is enough.
+        ("G4", {"value": 50, "low": 30, "high": 70, "national": 80, "n_units": 1}, "worse"),
+    ],
+)
+def test_verdict_rule(code, kwargs, expected):
+    columns = _columns(**kwargs)
+    verdicts = comparison._verdicts(columns, registry.get(code))
+    assert VERDICTS[verdicts[0]] == expected
+    assert verdicts[1] == -1  # the national row gets no verdict
