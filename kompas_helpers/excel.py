@@ -11,7 +11,7 @@ import pandas as pd
 
 from kompas_helpers import danish, fmt, kommuner, registry
 from kompas_helpers.files import atomic_write
-from kompas_helpers.report import method
+from kompas_helpers.report import method, overview
 
 SHEET_ABOUT = "Om data"
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 4  # the data starts on the row below the header
@@ -32,6 +32,10 @@ COLUMNS = (
     ("Dækning (andel af boligerne)", 14),
     ("Placering blandt kommunerne (1 = bedst)", 14),
     ("Status", 28),
+    ("Sammenligningskommuner", 16),
+    ("95 %-interval, nedre grænse", 13),
+    ("95 %-interval, øvre grænse", 13),
+    ("Vurdering", 22),
 )
 _HEADER_FILL = "DDDDDD"
 _NOTE_FILL = "FFF1B8"
@@ -64,16 +68,24 @@ def _level_rows(table: pd.DataFrame, mask: np.ndarray, prefix: str, extra: tuple
 def key_figures(table: pd.DataFrame, kommune_code: str) -> dict[str, pd.DataFrame]:
     """Per dimension (E, S, G): the kommune's figures per indicator and year, with its region and the country.
 
-    Columns: indicator, year, value, status, change, coverage, rank, region_value, region_status, national_value,
-    national_status. Rows follow the registry's order of indicators, then the year. `table` is the indicator table
-    or a kommune's slice of it (it needs the kommune, region and national rows).
+    Columns: indicator, year, value, status, change, coverage, rank, peer_value, interval_low, interval_high,
+    verdict, region_value, region_status, national_value, national_status. Rows follow the registry's order of
+    indicators, then the year. `table` is the indicator table or a kommune's slice of it (it needs the kommune,
+    region and national rows).
     """
     kommune_code = str(kommune_code)
     region = str(kommuner.table().set_index("kommune_code").loc[kommune_code, "region"])
     level = table["level"].astype(str).to_numpy()
     unit = table["unit_id"].astype(str).to_numpy()
     key = ["indicator", "year"]
-    frame = _level_rows(table, (level == "kommune") & (unit == kommune_code), "", ("change", "coverage", "rank"))
+    frame = _level_rows(
+        table,
+        (level == "kommune") & (unit == kommune_code),
+        "",
+        ("change", "coverage", "rank", "peer_value", "interval_low", "interval_high"),
+    )
+    kommune_rows = table.loc[(level == "kommune") & (unit == kommune_code)]
+    frame["verdict"] = kommune_rows["verdict"].astype(object).to_numpy()
     for prefix, mask in (("region_", (level == "region") & (unit == region)), ("national_", level == "national")):
         frame = frame.merge(_level_rows(table, mask, prefix), on=key, how="left", validate="one_to_one")
     order = {code: i for i, code in enumerate(registry.INDICATORS)}
@@ -116,11 +128,16 @@ def _rows(frame: pd.DataFrame) -> list[list[tuple[object, str | None]]]:
         else:
             cells.append((float(r.change), _signed_format(indicator.decimals)))
         cells.append((NOT_COMPUTABLE, None) if fmt.is_missing(r.coverage) else (float(r.coverage), "0%"))
-        if r.status == "reported" and indicator.direction != "context" and not fmt.is_missing(r.rank):
+        if r.status == "reported" and not indicator.is_context and not fmt.is_missing(r.rank):
             cells.append((int(r.rank), "0"))
         else:
             cells.append((NOT_COMPUTABLE, None))
         cells.append((fmt.STATUS_DA.get(r.status, r.status), None))
+        cells.append((float(r.peer_value), number) if not fmt.is_missing(r.peer_value) else (NOT_COMPUTABLE, None))
+        for bound in (r.interval_low, r.interval_high):
+            cells.append((float(bound), number) if not fmt.is_missing(bound) else (NOT_COMPUTABLE, None))
+        mark = overview.verdict_mark(r.verdict, r.value, indicator.code)
+        cells.append((overview.mark_da(mark, indicator.code), None))
         rows.append(cells)
     return rows
 

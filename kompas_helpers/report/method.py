@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
-from kompas_helpers import danish, fmt, registry
-from kompas_helpers.report.markup import bullets, note, table_html, wrap
+from kompas_helpers import danish, fmt, kommuner, peers, registry, uncertainty
+from kompas_helpers.report.markup import bullets, esc, note, table_html, wrap
 from kompas_helpers.report.overview import mark_rule_da
+
+if TYPE_CHECKING:
+    from kompas_helpers.bundle import Bundle
 
 
 def _measure_da(name: str) -> str:
@@ -17,7 +22,7 @@ def _measure_da(name: str) -> str:
 def method_notes(dimension: str | None = None) -> pd.DataFrame:
     """Method notes per indicator from the registry, as a display table.
 
-    Columns: Kode, Målepunkt, Definition, Tæller, Nævner, Beregning, Kilde, Retning, Niveau, Første år.
+    Columns: Kode, Målepunkt, Definition, Tæller, Nævner, Beregning, Kilde, Retning, Niveau, Første år, Usikkerhed.
     """
     rows = []
     for code in registry.codes(dimension):
@@ -35,10 +40,11 @@ def method_notes(dimension: str | None = None) -> pd.DataFrame:
                 i.direction_da,
                 danish.LEVEL_DA[i.level],
                 str(i.first_year) if i.first_year else "alle år",
+                uncertainty.method_da(i),
             ]
         )
     columns = ["Kode", "Målepunkt", "Definition", "Tæller", "Nævner", "Beregning", "Kilde", "Retning", "Niveau",
-               "Første år"]  # fmt: skip
+               "Første år", "Usikkerhed"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -66,11 +72,38 @@ def discretion_rules_da() -> list[str]:
     ]
 
 
-def method_html(dimension: str | None = None) -> str:
-    """Method notes per indicator and the discretion rules, as HTML."""
+def peer_method_da() -> str:
+    """How the sammenligningskommuner are chosen, in plain Danish, from the same constants peers.py uses."""
+    facts = ", ".join(peers.KOMMUNE_FACTS_DA.values())
+    twins = ", ".join(peers.ORGANISATION_FACTS_DA.values())
+    return (
+        f"Sammenligningskommuner: for hver kommune de {peers.PEER_SIZE} andre kommuner, der ligner den mest på "
+        f"{facts}. Hvert forhold standardiseres over alle kommuner (gennemsnit 0, spredning 1), og gruppen er de "
+        f"{peers.PEER_SIZE} nærmeste målt som afstand over alle forholdene; ved lige afstand afgør kommunekoden. "
+        "Grupperne vælges kun ud fra bygninger og boliger, aldrig ud fra målepunkterne, og er de samme i alle år. "
+        "Gruppens tal er forholdet mellem summer over de kommuner i gruppen, der har et offentliggjort tal. "
+        f"Boligorganisationer sammenlignes på samme måde med deres {peers.PEER_SIZE} «tvillinger» ud fra {twins}."
+    )
+
+
+def peers_html(b: Bundle, kommune_code: str) -> str:
+    """The peer method and the kommune's own sammenligningskommuner by name."""
+    name, _region = kommuner.kommune_info(kommune_code)
+    members = peers.peer_groups_of(b).of("kommune", kommune_code)
+    listed = ", ".join(f"{kommuner.lookup()[c][0]} ({c})" for c in members) or "ingen (kommunen har ingen afdelinger)"
+    return wrap(
+        "<h3>Sammenligningskommuner</h3>",
+        f"<p>{esc(danish.genitive(name))} sammenligningskommuner: {esc(listed)}.</p>",
+        note(peer_method_da()),
+    )
+
+
+def method_html(dimension: str | None = None, b: Bundle | None = None, kommune_code: str | None = None) -> str:
+    """Method notes per indicator, the peer groups (with the kommune's own when given) and the discretion rules."""
     table = method_notes(dimension)
     return wrap(
         table_html(table),
+        peers_html(b, kommune_code) if b is not None and kommune_code else note(peer_method_da()),
         "<h3>Diskretion og manglende tal</h3>",
         bullets(discretion_rules_da()),
         note(fmt.STATUS_NOTE_DA),

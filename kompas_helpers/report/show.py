@@ -37,9 +37,10 @@ def questions(b: Bundle, kommune_code: str, year: int, dimension: str | None = N
     display(questions_html(b, kommune_code, year, dimension))
 
 
-def method_notes(dimension: str | None = None) -> None:
-    """Display the method notes (all indicators, or one dimension's) and the discretion rules."""
-    display(method_html(dimension))
+def method_notes(b: Bundle, kommune_code: str, dimension: str | None = None) -> None:
+    """Display the method notes (all indicators, or one dimension's), the kommune's peer group and the discretion
+    rules."""
+    display(method_html(dimension, b, kommune_code))
 
 
 def indicator(b: Bundle, kommune_code: str, year: int, code: str) -> None:

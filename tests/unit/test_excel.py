@@ -24,6 +24,10 @@ HEADERS = [
     "Dækning (andel af boligerne)",
     "Placering blandt kommunerne (1 = bedst)",
     "Status",
+    "Sammenligningskommuner",
+    "95 %-interval, nedre grænse",
+    "95 %-interval, øvre grænse",
+    "Vurdering",
 ]
 GENERATED = dt.datetime(2025, 3, 1, 9, 30)
 
@@ -190,3 +194,16 @@ def test_a_ranked_kommune_shows_its_rank_as_a_number(tmp_path, monkeypatch):
     table = compute.indicator_table(handmade.dataset(handmade.all_2024()))
     e1_2024 = data_rows(write(tmp_path / "nøgletal.xlsx", table)["Miljø"])[("E1", 2024)]
     assert e1_2024[9].value == 2
+
+
+def test_peer_value_interval_and_verdict_are_numbers_and_words(tmp_path, table):
+    rows = data_rows(write(tmp_path / "nøgletal.xlsx", table)["Miljø"])
+    e3_2024 = rows[("E3", 2024)]
+    # E3 in København: peers 147 and 751 hold 250 of 250 dwellings with label A–C; Wilson 80 of 104: 67.95–83.97 %.
+    assert e3_2024[11].value == pytest.approx(100.0)
+    assert e3_2024[12].value == pytest.approx(67.954, abs=1e-3)
+    assert e3_2024[13].value == pytest.approx(83.974, abs=1e-3)
+    assert e3_2024[12].number_format == "#,##0"
+    assert e3_2024[14].value == "for få data"  # two afdelinger
+    e4_2024 = rows[("E4", 2024)]
+    assert e4_2024[14].value == "kontekst"

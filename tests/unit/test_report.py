@@ -337,7 +337,11 @@ def test_method_notes_come_from_the_registry():
     e1 = notes.iloc[0].tolist()
     assert e1[:2] == ["E1", "Energiforbrug"]
     assert e1[3:5] == ["Varmeforbrug, graddagekorrigeret (kWh)", "Opvarmet etageareal (m²)"]
-    assert e1[7:] == ["Lavere er bedre", "afdeling", "alle år"]
+    assert e1[7:10] == ["Lavere er bedre", "afdeling", "alle år"]
+    assert e1[10].startswith("t-interval for et forhold mellem summer") and "afdelinger" in e1[10]
+    assert notes[notes["Kode"] == "S4"].iloc[0]["Usikkerhed"] == (
+        "Wilson-interval for en andel, med antallet af besvarelser i beboerundersøgelse som n"
+    )
     e3 = notes[notes["Kode"] == "E3"].iloc[0]
     assert e3["Beregning"].startswith("Σ tæller / Σ nævner × 100. Boligvægtet andel")
     assert notes[notes["Kode"] == "E4"].iloc[0]["Første år"] == "2023"
@@ -410,3 +414,10 @@ def test_a_kommune_without_hjemsted_organisations_has_no_organisation_figure(b):
     assert "Ingen boligorganisationer har hjemsted i Frederiksberg" in indicator.indicator_html(
         b, "147", 2024, "G4", "bottom"
     )
+
+
+def test_method_lists_the_kommunes_peers_and_how_they_are_chosen(b):
+    out = method.method_html(None, b, "101")
+    assert "Københavns sammenligningskommuner: Frederiksberg (147), Aarhus (751)." in out
+    assert "aldrig ud fra målepunkterne" in out
+    assert html.escape(overview.mark_rule_da()) in out
