@@ -88,3 +88,22 @@ def method_da(indicator: registry.Indicator) -> str:
     n = registry.MEASURES[indicator.denominator].label_da.lower()
     units = "afdelinger" if indicator.level == "afdeling" else "boligorganisationer"
     return METHOD_DA[indicator.interval].format(n=n, units=units, sd=f"{registry.INDEX_SD:g}")
+
+
+METHOD_EN = {
+    "wilson": "Wilson score interval for a share; n = {n}",
+    "units": "t interval for a ratio of sums over the {units} behind the figure (linearised variance, n − 1 df)",
+    "index": "normal interval for a mean score; assumed standard deviation {sd} points per respondent",
+    "none": "none (a context figure for the whole kommune)",
+}
+
+
+def interval_catalogue_markdown() -> str:
+    """The interval method of every indicator as a Markdown table (for data/README.md)."""
+    lines = ["| code | indicator | 95 % interval |", "| --- | --- | --- |"]
+    for i in registry.INDICATORS.values():
+        n = registry.MEASURES[i.denominator].name
+        units = "afdelinger" if i.level == "afdeling" else "organisations"
+        method = METHOD_EN[i.interval].format(n=f"`{n}`", units=units, sd=f"{registry.INDEX_SD:g}")
+        lines.append(f"| {i.code} | {i.name_en} | {method} |")
+    return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kompas_helpers import comparison, peers, registry, uncertainty
+from kompas_helpers import comparison, paths, peers, registry, uncertainty
 from kompas_helpers.schemas import LEVELS, STATUSES, VERDICTS
 
 # --- intervals ----------------------------------------------------------------------------------------------------
@@ -136,3 +136,11 @@ def test_verdict_rule(code, kwargs, expected):
     verdicts = comparison._verdicts(columns, registry.get(code))
     assert VERDICTS[verdicts[0]] == expected
     assert verdicts[1] == -1  # the national row gets no verdict
+
+
+def test_data_readme_describes_every_indicators_interval_and_the_current_thresholds():
+    readme = (paths.DATA_DIR / "README.md").read_text(encoding="utf-8")
+    assert uncertainty.interval_catalogue_markdown() in readme, "paste uncertainty.interval_catalogue_markdown()"
+    assert f"the {peers.PEER_SIZE} other kommuner nearest" in readme
+    assert f"coverage is below {registry.MIN_COVERAGE_FOR_VERDICT:.0%}" in readme.replace(" %", "%")
+    assert f"fewer than {registry.MIN_UNITS_FOR_VERDICT} afdelinger" in readme
