@@ -208,7 +208,8 @@ def caption(fig: Figure, lines: list[str]) -> None:
     lines = [line for line in lines if line]
     if not lines:
         return
-    text = "\n".join(textwrap.fill(line, CAPTION_WIDTH) for line in lines)
+    width = min(CAPTION_WIDTH, int(fig.get_figwidth() * 15))  # about 15 characters of 9 pt text per inch
+    text = "\n".join(textwrap.fill(line, width) for line in lines)
     n_lines = text.count("\n") + 1
     extra = (n_lines * 9 * 1.35 + 6) / 72
     old = fig.get_figheight()

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from kompas_helpers import cuts, danish, fmt, kommuner, paths, registry
+from kompas_helpers import cuts, danish, fmt, kommuner, paths, registry, uncertainty
 from kompas_helpers.figures import (
     COLOURS,
     SERIES_STYLE,
@@ -27,6 +27,7 @@ from kompas_helpers.figures import (
 )
 
 TILES_CSV = paths.REFERENCE_DIR / "kommune_tiles.csv"
+NO_FIGURES_DA = "ingen tal"
 TILE_CMAP = "cividis"
 MISSING_HATCH = "///"
 # Matplotlib 3.10 replaced boxplot's `vert` by `orientation` (and deprecates `vert` from 3.11).
@@ -99,13 +100,26 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
         if gaps:
             omitted.append(f"{labels[key]}: {', '.join(gaps)}")
     ax.set_xticks(years, [str(y) for y in years])
+    shown = [line.get_ydata() for line in ax.lines]
+    if not any(np.isfinite(np.asarray(values, dtype=float)).any() for values in shown):
+        ax.text(0.5, 0.5, NO_FIGURES_DA, ha="center", va="center", transform=ax.transAxes, fontsize=11)
+        ax.set_yticks([])
+    else:
+        ax.set_ylim(bottom=0)  # a quantity's axis starts at zero, so a small change does not look like a big one
+    breaks = []
+    for year, text in ind.series_breaks:
+        if years[0] < year <= years[-1]:
+            ax.axvline(year - 0.5, color="#555555", linestyle="--", linewidth=1.0)
+            ax.annotate("brud i serien", xy=(year - 0.5, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -10),
+                        textcoords="offset points", fontsize=9, color="#333333")  # fmt: skip
+            breaks.append(f"Brud i serien fra {year} (stiplet linje): {text}.")
     ax.yaxis.set_major_locator(_ValueLocator(ind.decimals, nbins=5))
     ax.yaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
     ax.set_ylabel(axis_label(code))
     ax.set_xlabel("År")
     ax.set_title(f"{code} {ind.name_da}: udvikling")
-    ax.legend(loc="best")
-    lines = []
+    ax.legend(loc="lower left", fontsize=9)
+    lines = [*breaks]
     if not_applicable:
         first = ind.first_year or min(set(years) - not_applicable, default=max(years))
         lines.append(f"Målepunktet opgøres fra {first}.")
@@ -145,7 +159,9 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
         ax.text(0.5, 0.5, f"Ikke opgjort i {year}", ha="center", va="center", transform=ax.transAxes)
         return [f"Målepunktet opgøres fra {ind.first_year}."] if ind.first_year else []
     if len(values) == 0:
-        ax.text(0.5, 0.5, "Ingen afdelinger med tal", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5, 0.5, f"Ingen afdelinger med tal: {NO_FIGURES_DA}", ha="center", va="center", transform=ax.transAxes
+        )
     else:
         if len(values) >= 5:
             ax.boxplot(
@@ -162,6 +178,7 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
             )
         jitter = np.random.default_rng(0).uniform(-0.2, 0.2, len(values))
         ax.scatter(values, jitter, s=14, color=COLOURS["kommune"], alpha=0.6, linewidths=0, label="Afdeling", zorder=3)
+        ax.set_xlim(left=0)  # from zero, like every axis of a quantity
     ax.set_ylim(-0.4, 0.85)
     ax.set_yticks([])
     refs = {
@@ -337,8 +354,11 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
         shown = shown.sort_values("value", ascending=False, kind="stable")
         order_text = "fra højeste til laveste værdi"
     else:
-        shown = shown.sort_values(["rank", "value"], kind="stable")
-        order_text = "fra bedst til dårligst"
+        # Ranked kommuner first (only those with enough data are ranked), then the rest by value.
+        shown = shown.assign(_unranked=shown["rank"].isna())
+        ascending = ind.direction == "lower_better"
+        shown = shown.sort_values(["_unranked", "rank", "value"], ascending=[True, True, ascending], kind="stable")
+        order_text = "fra bedst til dårligst; kommuner med for få data til sidst"
     x = np.arange(len(shown))
     values = shown["value"].to_numpy(dtype=float)
     codes = shown.index.to_numpy()
@@ -394,9 +414,15 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
         if is_kommune.any():
             i = int(np.flatnonzero(is_kommune)[0])
             rank = shown["rank"].iloc[i]
-            place = f"nr. {int(rank)}" if ind.direction != "context" and not np.isnan(rank) else f"nr. {i + 1}"
+            n_ranked = int(shown["rank"].notna().sum())
+            if np.isnan(rank):
+                place = "ikke rangeret: for få data"
+            elif ind.is_context:
+                place = f"nr. {int(rank)} af {n_ranked} efter størrelse"
+            else:
+                place = f"nr. {int(rank)} af {n_ranked}"
             ax.annotate(
-                f"{name}: {fmt.with_unit(values[i], ind.unit, ind.decimals)}\n{place} af {len(shown)}",
+                f"{name}: {fmt.with_unit(values[i], ind.unit, ind.decimals)}\n{place}",
                 xy=(x[i], values[i]),
                 xytext=(0, 28),
                 textcoords="offset points",
@@ -424,5 +450,65 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
             )
         if highlight is not None and not is_kommune.any():
             lines.append(f"{name} har ingen tal for {code} i {year}.")
+        caption(fig, lines)
+    return fig
+
+
+def funnel_chart(table, code: str, year: int, highlight: str | None = None) -> Figure | None:
+    """Funnel plot of all kommuner for one indicator and year: each kommune's value against the size its figure
+    rests on (the denominator), with the national value and the 95 % and 99.8 % limits a figure that differs from
+    the country only by chance stays within. None for indicators without an interval method (S2)."""
+    table = source_table(table)
+    ind = registry.get(code)
+    if ind.interval == "none":
+        return None
+    rows = cuts.indicator_year_rows(table, code, year)
+    national = rows[(rows["level"] == "national").to_numpy()]
+    kommune = rows[((rows["level"] == "kommune") & (rows["status"] == "reported")).to_numpy()]
+    size = kommune["denominator"].to_numpy(dtype=float)
+    value = kommune["value"].to_numpy(dtype=float)
+    fig, (ax,) = new_figure(6.4, 3.8)
+    with mpl.rc_context(STYLE):
+        ax.set_title(f"{code} {ind.name_da}: kommunerne efter størrelse, {year}")
+        if not len(national) or national["status"].iloc[0] != "reported" or not len(kommune):
+            ax.text(0.5, 0.5, NO_FIGURES_DA, ha="center", va="center", transform=ax.transAxes, fontsize=11)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            caption(fig, [])
+            return fig
+        nat = float(national["value"].iloc[0])
+        base = rows[((rows["level"] == ind.level) & (rows["status"] == "reported")).to_numpy()]
+        spread = uncertainty.unit_dispersion(base["numerator"], base["denominator"])
+        grid = np.geomspace(max(np.nanmin(size), 1e-9) * 0.8, np.nanmax(size) * 1.25, 120)
+        for z, style, label in ((uncertainty.Z95, "--", "95 %-grænser"), (uncertainty.Z998, ":", "99,8 %-grænser")):
+            low, high = uncertainty.funnel_limits(ind, nat, grid, z, spread)
+            ax.plot(grid, low, color="#555555", linestyle=style, linewidth=1.1, label=label)
+            ax.plot(grid, high, color="#555555", linestyle=style, linewidth=1.1)
+        ax.axhline(
+            nat,
+            color=COLOURS["national"],
+            linewidth=1.4,
+            label=f"Hele landet: {fmt.with_unit(nat, ind.unit, ind.decimals)}",
+        )
+        codes = kommune["kommune_code"].astype(str).to_numpy()
+        mine = codes == str(highlight)
+        ax.scatter(size[~mine], value[~mine], s=16, color=COLOURS["other"], edgecolors="#777777", linewidths=0.4,
+                   label="Kommuner", zorder=3)  # fmt: skip
+        lines = [
+            "Hver prik er en kommune. Ligger den uden for tragten, er forskellen fra landet større, end tilfældigheder "
+            "forklarer; inden for tragten kan den skyldes tilfældigheder. Jo mindre grundlag, jo bredere tragt."
+        ]
+        if mine.any():
+            name, _region = kommuner.kommune_info(str(highlight))
+            ax.scatter(size[mine], value[mine], s=46, color=COLOURS["kommune"], edgecolors="black", linewidths=0.8,
+                       label=name, zorder=4)  # fmt: skip
+        elif highlight is not None:
+            lines.append(f"{kommuner.kommune_info(str(highlight))[0]} har ingen tal for {code} i {year}.")
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{registry.MEASURES[ind.denominator].label_da} i kommunen (logaritmisk akse)")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(axis_label(code))
+        ax.yaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
+        ax.legend(loc="upper right", fontsize=9)
         caption(fig, lines)
     return fig

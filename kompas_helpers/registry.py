@@ -74,6 +74,11 @@ class Indicator:
     target_band: tuple[float, float] | None = None
     supporting: tuple[Supporting, ...] = field(default_factory=tuple)
     interval: IntervalKind = "none"
+    # Standing questions the data answers (report/answers.py): (question's position, kind of answer, the question
+    # still open after the answer, or "").
+    answers: tuple[tuple[int, str, str], ...] = ()
+    # Known breaks in the series: (first year on the new basis, what changed), marked on every trend chart.
+    series_breaks: tuple[tuple[int, str], ...] = ()
     # A context indicator describes the setting the organisations work in (location, residents, the kommune's stock):
     # it gets no better/worse verdict and its questions ask how it plays in, not how to close the gap.
     context: bool = False
@@ -183,6 +188,7 @@ INDICATORS: dict[str, Indicator] = {
                 "Kan kommunens klimaplan og boligorganisationens energiindsats koordineres?",
             ),
             interval="units",
+            answers=((0, "highest", "Hvilke renoveringer er planlagt i de afdelinger, der bruger mest varme?"),),
         ),
         Indicator(
             code="E2",
@@ -208,6 +214,13 @@ INDICATORS: dict[str, Indicator] = {
                 "Hvor stor en del af udledningen afhænger af fjernvarmens brændselsmiks?",
             ),
             interval="units",
+            series_breaks=(
+                (
+                    2023,
+                    "Emissionsfaktorerne fra BR18 skifter fra 2023, så udviklingen også afspejler faktorerne, ikke kun "
+                    "forbruget",
+                ),
+            ),
         ),
         Indicator(
             code="E3",
@@ -232,6 +245,7 @@ INDICATORS: dict[str, Indicator] = {
             ),
             supporting=(Supporting("dwellings_label_valid", "Boliger med gyldigt energimærke", "boliger"),),
             interval="wilson",
+            answers=((0, "unlabelled_dwellings", ""),),
         ),
         Indicator(
             code="E4",
@@ -582,6 +596,7 @@ INDICATORS: dict[str, Indicator] = {
             ),
             supporting=(Supporting("efficiency_index", "LBF-effektivitetstal", "indeks"),),
             interval="units",
+            answers=((1, "efficiency", "Hvad gøres der i de afdelinger, der ligger under den røde grænse?"),),
         ),
         Indicator(
             code="G4",

@@ -107,3 +107,38 @@ def interval_catalogue_markdown() -> str:
         method = METHOD_EN[i.interval].format(n=f"`{n}`", units=units, sd=f"{registry.INDEX_SD:g}")
         lines.append(f"| {i.code} | {i.name_en} | {method} |")
     return "\n".join(lines) + "\n"
+
+
+Z998 = 3.090232306167813  # the 99.8 % limits of a funnel plot
+
+
+def unit_dispersion(numerator, denominator) -> float:
+    """σ² = Σ (y − R·x)² / Σ x over the units behind a national figure: the spread of a ratio per unit of its
+    denominator, so that a figure over a denominator X has variance σ² / X (the funnel of a ratio over units)."""
+    y, x = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    ok = ~np.isnan(y) & ~np.isnan(x) & (x > 0)
+    y, x = y[ok], x[ok]
+    if len(x) < 2:
+        return np.nan
+    ratio = y.sum() / x.sum()
+    return float(((y - ratio * x) ** 2).sum() / x.sum())
+
+
+def funnel_limits(indicator: registry.Indicator, national: float, size, z: float, dispersion: float = np.nan):
+    """The funnel around the national value at each size (the denominator of a figure): (lower, upper) limits in
+    the indicator's unit, for a figure whose only difference from the country is chance."""
+    size = np.asarray(size, dtype=float)
+    centre = national / indicator.scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if indicator.interval == "wilson":
+            se = np.sqrt(centre * (1.0 - centre) / size)
+        elif indicator.interval == "index":
+            se = registry.INDEX_SD / np.sqrt(size)
+        elif indicator.interval == "units":
+            se = np.sqrt(dispersion / size)
+        else:
+            se = np.full(size.shape, np.nan)
+    low, high = centre - z * se, centre + z * se
+    if indicator.interval == "wilson":
+        low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+    return np.maximum(low, 0.0) * indicator.scale, high * indicator.scale

@@ -19,7 +19,7 @@ from kompas_helpers import bundle, danish, figures, fmt, kommuner, plots, regist
 from kompas_helpers.report.header import banner_html, vintage_da
 from kompas_helpers.report.indicator import comparison_table, indicator_html, indicator_intro_html
 from kompas_helpers.report.markup import style_html, table_html
-from kompas_helpers.report.overview import overview_data, overview_html
+from kompas_helpers.report.overview import interval_cell, mark_da, overview_data, overview_html, verdict_mark
 from kompas_helpers.report.questions import questions_html
 from kompas_helpers.report.stock import almene_stock_data, almene_stock_html
 from kompas_helpers.serve import DATA_ENV
@@ -219,8 +219,9 @@ def indicator_section_html(b: bundle.Bundle, kommune_code: str, year: int, code:
 def kommune_ranking_table(b: bundle.Bundle, code: str, year: int) -> pd.DataFrame:
     """All 98 kommuner for one indicator and year as a display table, best first, kommuner without a figure last.
 
-    Columns: Nr., Kommune, Region, Værdi (<unit>), Dækning, Boliger bag tallet, Bemærkning (low coverage, few
-    dwellings, or the status word for a figure that is missing or suppressed).
+    Columns: Nr. (only kommuner with enough data are ranked), Kommune, Region, Værdi (<unit>), 95 %-interval,
+    Dækning, Vurdering, Boliger bag tallet, Bemærkning (low coverage, few dwellings, or the status word for a figure
+    that is missing or suppressed).
     """
     ind = registry.get(code)
     t = b.table
@@ -247,15 +248,26 @@ def kommune_ranking_table(b: bundle.Bundle, code: str, year: int) -> pd.DataFram
             notes.append(", ".join(flags))
     return pd.DataFrame(
         {
-            "Nr.": [fmt.number(r) if s == "reported" else "" for r, s in zip(rows["rank"], status, strict=True)],
+            "Nr.": [
+                fmt.number(r) if s == "reported" and not pd.isna(r) else ""
+                for r, s in zip(rows["rank"], status, strict=True)
+            ],
             "Kommune": k["kommune_name"].to_numpy(),
             "Region": k["region"].to_numpy(),
             f"Værdi ({ind.unit})": [
                 "–" if s == "none" else fmt.cell(v, s, ind.decimals) for v, s in zip(rows["value"], status, strict=True)
             ],
+            "95 %-interval": [
+                interval_cell(lo, hi, ind.decimals)
+                for lo, hi in zip(rows["interval_low"], rows["interval_high"], strict=True)
+            ],  # fmt: skip
             "Dækning": [
                 fmt.percent(c) if s in ("reported", "missing", "suppressed") else "–"
                 for c, s in zip(rows["coverage"], status, strict=True)
+            ],
+            "Vurdering": [
+                mark_da(verdict_mark(v, x, code), code) if s == "reported" else "–"
+                for v, x, s in zip(rows["verdict"].astype(object), rows["value"], status, strict=True)
             ],
             "Boliger bag tallet": [
                 fmt.number(n) if s == "reported" else "–" for n, s in zip(rows["n_dwellings"], status, strict=True)
@@ -488,11 +500,12 @@ class CompareApp(_Page):
         )
         self.heading = w.HTML()
         self.ranking = w.HTML()
+        self.funnel = w.HTML()
         self.map = w.HTML()
         self.table = w.HTML()
         self.root = w.VBox(
             [self.head, self.message, w.HBox([self.indicator, self.year, self.kommune]), self.heading, self.ranking,
-             self.map, self.table]
+             self.funnel, self.map, self.table]
         )  # fmt: skip
 
     def open(self, params: dict[str, str]) -> w.VBox:
@@ -530,8 +543,8 @@ class CompareApp(_Page):
                 + f'<div class="kompas">{indicator_intro_html(code)}'
                 + table_html(
                     comparison,
-                    numeric=list(comparison.columns[1:5]),
-                    caption=f"{name}, regionen og hele landet, {year}",
+                    numeric=list(comparison.columns[1:6]),
+                    caption=f"{name}, sammenligningskommunerne, regionen og hele landet, {year}",
                 )
                 + "</div>"
             )
@@ -540,6 +553,18 @@ class CompareApp(_Page):
             self.ranking.value = figure_html(
                 plots.ranking_chart(b.table, code, year, highlight=kommune),
                 f"{code} {ind.name_da} i {year}: alle kommuner sorteret, {name} og regionen fremhævet",
+            )
+
+        def funnel() -> None:
+            fig = plots.funnel_chart(b.table, code, year, highlight=kommune)
+            self.funnel.value = (
+                ""
+                if fig is None
+                else figure_html(
+                    fig,
+                    f"Tragtplot: {code} {ind.name_da} i {year} for alle kommuner efter størrelse, med landets tal og "
+                    f"grænserne for tilfældig variation; {name} fremhævet",
+                )
             )
 
         def tile_map() -> None:
@@ -556,11 +581,11 @@ class CompareApp(_Page):
             )
             self.table.value = section(
                 f"Alle kommuner, {year}",
-                table_html(rows, numeric=["Nr.", rows.columns[3], "Dækning", "Boliger bag tallet"])
+                table_html(rows, numeric=["Nr.", rows.columns[3], "95 %-interval", "Dækning", "Boliger bag tallet"])
                 + f'<p class="kompas-note">{html.escape(note)}</p>',
             )
 
-        self._run("compare", [heading, ranking, tile_map, table], now=2)
+        self._run("compare", [heading, ranking, funnel, tile_map, table], now=2)
 
 
 def compare_app(indicator: str = "", kommune_code: str = "", year: int = 0) -> CompareApp:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kompas_helpers import cuts, danish, fmt, kommuner, peers, registry
-from kompas_helpers.report.markup import bullets, esc, note, table_html, wrap
+from kompas_helpers.report import answers
+from kompas_helpers.report.markup import esc, note, table_html, wrap
 from kompas_helpers.report.overview import (
     PEERS_DA,
     cell,
@@ -197,5 +198,5 @@ def indicator_html(b: Bundle, kommune_code: str, year: int, code: str, part: str
             parts.append(note("Målepunktet opgøres for hele boligorganisationen, ikke pr. afdeling."))
         else:
             parts.append(note(f"Ingen boligorganisationer har hjemsted i {name}, så kommunen har intet eget tal."))
-    parts += ["<p><strong>Spørgsmål til dialogen:</strong></p>", bullets(i.questions_da)]
+    parts += ["<p><strong>Spørgsmål til dialogen:</strong></p>", answers.questions_html(b, kommune_code, year, code)]
     return wrap(*parts, cls="kompas-indicator")

@@ -44,9 +44,11 @@ def method_notes(b: Bundle, kommune_code: str, dimension: str | None = None) -> 
 
 
 def indicator(b: Bundle, kommune_code: str, year: int, code: str) -> None:
-    """Display one indicator: intro, comparison table, trend and spread chart, organisations, questions."""
+    """Display one indicator: intro, comparison table, trend and spread chart, funnel plot, organisations,
+    questions."""
     display(indicator_html(b, kommune_code, year, code, "top"))
     figures.show(plots.indicator_figure(b, kommune_code, year, code, reuse=True))
+    figures.show(plots.funnel_chart(b.table, code, year, highlight=kommune_code))
     display(indicator_html(b, kommune_code, year, code, "bottom"))
 
 

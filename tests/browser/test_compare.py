@@ -15,13 +15,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 def test_deep_link_ranks_all_kommuner_with_map_coverage_and_the_national_value(page, voila_server):
     page.goto(voila_server.url("compare.ipynb", "indicator=S4&kommune=751&year=2025"))
     figures = page.locator("img.kompas-figure")
-    expect(figures).to_have_count(2)
+    expect(figures).to_have_count(3)
     expect(figures.nth(0)).to_have_attribute("alt", re.compile(r"^S4 .* alle kommuner sorteret, Aarhus"))
-    expect(figures.nth(1)).to_have_attribute("alt", re.compile(r"^Danmarkskort"))
+    expect(figures.nth(1)).to_have_attribute("alt", re.compile(r"^Tragtplot: S4 .* Aarhus fremhævet$"))
+    expect(figures.nth(2)).to_have_attribute("alt", re.compile(r"^Danmarkskort"))
     expect(page.get_by_role("heading", name=re.compile(r"^S4 "))).to_be_visible()
     comparison = page.locator("table.kompas-table").first
     expect(comparison).to_contain_text("Hele landet")
     expect(comparison).to_contain_text("Aarhus")
+    expect(comparison).to_contain_text("Sammenligningskommuner")
+    expect(comparison).to_contain_text("for få data")  # Aarhus' S4 rests on 18 % of the dwellings
     ranking = widgets.kommune_ranking_table(widgets.load_bundle(), "S4", 2025)
     rows = page.locator("table.kompas-table").last.locator("tbody tr")
     expect(rows).to_have_count(len(kommuner.table()))

@@ -110,7 +110,11 @@ def test_injected_kommune_shows_its_banner_tables_and_figures(name, synthetic_da
         assert "Faste dialogspørgsmål" in text
     else:
         codes = [i.code for i in registry.by_dimension(dimension)]
-        assert len(images) == len(codes)  # one figure per indicator
+        # Per indicator its trend-and-spread figure and, where it has an interval method, its funnel plot.
+        funnels = [code for code in codes if registry.get(code).interval != "none"]
+        assert len(images) == len(codes) + len(funnels)
+        assert sum("Tragt" in str(o["data"].get("text/plain", "")) or "tragt" in str(o["data"].get("text/plain", ""))
+                   for o in images) == len(funnels)  # fmt: skip
         for code in codes:
             assert f'<h3 id="{code}">{code} {registry.get(code).name_da}</h3>' in text
         assert "Faste dialogspørgsmål" not in text

@@ -47,7 +47,7 @@ def test_filters_give_the_indicator_the_kommune_and_all_kommuner(executed):
     assert int(rows[1:].split(",")[0]) > len(kommuner.table())
     kommune = text_of(cell(executed, "filter-kommune"))
     assert "S3" in kommune and "national_value" in kommune
-    assert f"[{len(kommuner.table())} rows x 7 columns]" in text_of(cell(executed, "filter-kommuner"))
+    assert f"[{len(kommuner.table())} rows x 9 columns]" in text_of(cell(executed, "filter-kommuner"))
 
 
 def test_overview_and_header_name_the_chosen_kommune(executed):

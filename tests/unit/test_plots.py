@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import matplotlib as mpl
@@ -11,7 +12,7 @@ import pytest
 from matplotlib.collections import PatchCollection
 from matplotlib.text import Text
 
-from kompas_helpers import compute, figures, fmt, kommuner, plots, synthesize
+from kompas_helpers import compute, figures, fmt, kommuner, plots, registry, synthesize, uncertainty
 from kompas_helpers.bundle import Bundle
 from tests.fixtures import handmade
 
@@ -109,15 +110,18 @@ def test_tile_map_colour_bar_uses_danish_numbers(b):
 # --- ranking ------------------------------------------------------------------------------------------------------
 
 
-def test_ranking_chart_sorts_best_first_and_draws_the_national_line(b):
+def test_ranking_chart_sorts_best_first_and_draws_the_national_line(b, monkeypatch):
     fig = plots.ranking_chart(b.table, "E1", 2024, highlight="101")
     ax = fig.axes[0]
     heights = [p.get_height() for p in sorted(ax.patches, key=lambda p: p.get_x())]
-    # Lower is better: Aarhus 100, København 120, Frederiksberg 130.
+    # Lower is better: Aarhus 100, København 120, Frederiksberg 130 (none ranked: one afdeling each, sorted by value).
     assert heights == pytest.approx([100.0, 120.0, 130.0])
     national = [line for line in ax.lines if len(set(line.get_ydata())) == 1]
     assert national[0].get_ydata()[0] == pytest.approx(2980000 / 27000)
-    assert "København: 120 kWh/m²\nnr. 2 af 3" in texts(fig)
+    assert "København: 120 kWh/m²\nikke rangeret: for få data" in texts(fig)
+    monkeypatch.setattr(registry, "MIN_UNITS_FOR_VERDICT", 1)
+    ranked = plots.ranking_chart(compute.indicator_table(handmade.dataset(handmade.all_2024())), "E1", 2024, "101")
+    assert "København: 120 kWh/m²\nnr. 2 af 3" in texts(ranked)
     assert "Hele landet: 110 kWh/m²" in texts(fig)
     assert "Ikke vist: 95 kommuner uden tal" in caption(fig)
 
@@ -311,3 +315,49 @@ def test_kommune_year_never_turns_missing_into_zero(b):
     data = plots._kommune_year(b.table, "S3", 2024)
     assert pd.isna(data.loc["101", "value"])
     assert data.loc["101", "status"] == "suppressed"
+
+
+def test_funnel_limits_by_hand():
+    e3 = registry.get("E3")
+    # A share of 50 % over 100 dwellings: 50 ± 1.96·√(0.25/100)·100 = 50 ± 9.8.
+    low, high = uncertainty.funnel_limits(e3, 50.0, [100.0], uncertainty.Z95)
+    assert (low[0], high[0]) == (pytest.approx(50 - 9.79982, abs=1e-4), pytest.approx(50 + 9.79982, abs=1e-4))
+    # Ratios over units: σ² = Σ(y − R·x)²/Σx; units (10, 1), (30, 1): R = 20, σ² = 200/2 = 100; at X = 4, ±1.96·5.
+    spread = uncertainty.unit_dispersion([10.0, 30.0], [1.0, 1.0])
+    assert spread == pytest.approx(100.0)
+    low, high = uncertainty.funnel_limits(registry.get("E1"), 20.0, [4.0], uncertainty.Z95, spread)
+    assert (low[0], high[0]) == (pytest.approx(20 - 9.79982, abs=1e-4), pytest.approx(20 + 9.79982, abs=1e-4))
+
+
+def test_funnel_chart_plots_every_kommune_against_its_size(b):
+    fig = plots.funnel_chart(b.table, "E3", 2024, highlight="101")
+    ax = fig.axes[0]
+    points = np.vstack([c.get_offsets() for c in ax.collections])
+    # København 80/104, Frederiksberg 50/50, Aarhus 200/200 dwellings with label A–C.
+    assert sorted(map(tuple, points.round(3))) == [(50.0, 100.0), (104.0, 76.923), (200.0, 100.0)]
+    assert ax.get_xscale() == "log" and "logaritmisk" in ax.get_xlabel()
+    assert ax.get_ylim()[0] == 0
+    assert plots.funnel_chart(b.table, "S2", 2024) is None  # no interval method, no funnel
+
+
+def test_charts_with_nothing_to_show_say_so_and_quantities_start_at_zero(b):
+    table = b.table.copy()
+    e1 = (table["indicator"] == "E1").to_numpy()
+    table.loc[e1, "value"] = np.nan
+    table.loc[e1, "status"] = "missing"
+    empty = plots.trend_chart(table, "101", "E1")
+    assert plots.NO_FIGURES_DA in texts(empty)
+    fig = plots.trend_chart(b, "101", "E1")
+    assert plots.NO_FIGURES_DA not in texts(fig)
+    assert fig.axes[0].get_ylim()[0] == 0
+
+
+def test_a_known_break_in_a_series_is_marked(b, monkeypatch):
+    assert registry.get("E2").series_breaks[0][0] == 2023  # BR18's emission factors
+    quiet = plots.trend_chart(b, "101", "E2")  # the hand-made data spans 2024–2025: the break lies before it
+    assert "brud i serien" not in texts(quiet)
+    e2 = dataclasses.replace(registry.get("E2"), series_breaks=((2025, "Nye faktorer"),))
+    monkeypatch.setitem(registry.INDICATORS, "E2", e2)
+    fig = plots.trend_chart(b, "101", "E2")
+    assert "brud i serien" in texts(fig)
+    assert "Brud i serien fra 2025 (stiplet linje): Nye faktorer." in caption(fig)

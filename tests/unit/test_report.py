@@ -12,7 +12,7 @@ import pytest
 
 from kompas_helpers import compute, danish, fmt, registry
 from kompas_helpers.bundle import Bundle
-from kompas_helpers.report import header, indicator, markup, method, overview, params, questions, stock
+from kompas_helpers.report import answers, header, indicator, markup, method, overview, params, questions, stock
 from tests.fixtures import handmade
 
 HASH = "0123456789abcdef" * 4
@@ -421,3 +421,33 @@ def test_method_lists_the_kommunes_peers_and_how_they_are_chosen(b):
     assert "Københavns sammenligningskommuner: Frederiksberg (147), Aarhus (751)." in out
     assert "aldrig ud fra målepunkterne" in out
     assert html.escape(overview.mark_rule_da()) in out
+
+
+def test_standing_questions_the_data_answers_show_the_answer():
+    extra = [
+        (2024, "O1-001", "dwellings_label_valid", 90.0),
+        (2024, "O2-002", "dwellings_label_valid", 4.0),
+        (2024, "O1-001", "efficiency_index", 65.0),
+        (2024, "O2-002", "efficiency_index", 90.0),
+    ]
+    bundle = make_bundle(extra)
+    e1 = answers.questions_html(bundle, "101", 2024, "E1")
+    # Only Solgården reported heat in København in 2024 (120 kWh/m²); the question becomes what is planned there.
+    assert "<td>Solgården (O1-001)</td>".replace("<td>", '<td class="">') in e1
+    assert '<td class="num">120</td>' in e1
+    assert "Hvilke afdelinger har det højeste varmeforbrug" not in e1
+    assert "Hvilke renoveringer er planlagt i de afdelinger, der bruger mest varme?" in e1
+    e3 = answers.questions_html(bundle, "101", 2024, "E3")
+    # (100 − 90) + (4 − 4) of 104 dwellings.
+    assert "10 af 104 boliger i de 2 afdelinger, der har indberettet, mangler et gyldigt energimærke (2024)." in e3
+    assert "Hvor mange boliger mangler" not in e3
+    g3 = answers.questions_html(bundle, "101", 2024, "G3")
+    assert "median 78, fra 65 til 90. 1 afdeling ligger under 70." in g3
+    assert registry.get("G3").questions_da[0] in g3  # the question the data does not answer stays
+
+
+def test_an_afdeling_under_the_discretion_thresholds_is_never_named_with_its_figure():
+    # S4 is person-based; Lille Toft's 8 respondents are published, but with 3 of them it would be hidden.
+    bundle = make_bundle([(2024, "O2-002", "survey_respondents", 3.0), (2024, "O2-002", "satisfied_respondents", 2.0)])
+    shown = answers.highest(bundle, "101", 2024, "S4")
+    assert "Lille Toft" not in shown
