@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from kompas_helpers import kommuner, model, paths
 from kompas_helpers.files import atomic_folder, atomic_write, write_parquet_atomic
 from kompas_helpers.io import datasets
+from kompas_helpers.io.peer_file import PEER_FILE, read_peer_file
 
 CACHE_DIR = paths.OUTPUTS_DIR / ".cache"
 TABLE_FILE = "indicators.parquet"
@@ -85,7 +86,7 @@ def dataset_hash(folder: Path) -> str:
         return digest
     digest_ = hashlib.sha256()
     for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix in (".parquet", ".json"):
+        if path.is_file() and (path.suffix in (".parquet", ".json") or path.name == PEER_FILE):
             digest_.update(path.name.encode())
             digest_.update(path.read_bytes())
     return digest_.hexdigest()
@@ -161,6 +162,11 @@ class _LazyDataset(model.Dataset):
         return list(self._years)
 
     def __getattr__(self, name: str):
+        if name == "peer_groups":  # the user's own peer groups, read (and checked) when first asked for
+            path = self._folder / PEER_FILE
+            ids = set(self.organisations["organisation_id"].astype(str))
+            self.peer_groups = read_peer_file(path, ids) if path.is_file() else {}
+            return self.peer_groups
         if name.startswith("_") or name not in model.INPUT_TABLES:
             raise AttributeError(name)
         # Text columns straight into the canonical string[pyarrow] (a third of the time of pandas' default way).

@@ -130,6 +130,9 @@ class Dataset:
     measures: pd.DataFrame
     kommune_context: pd.DataFrame
     provenance: dict = field(default_factory=dict)
+    # A user's own peer groups from the folder's peer_groups.csv, per level: unit -> members (they replace the
+    # computed groups of those units; see peers.py).
+    peer_groups: dict = field(default_factory=dict)
 
     @property
     def synthetic(self) -> bool:

@@ -126,8 +126,12 @@ def nearest(facts: pd.DataFrame, size: int = PEER_SIZE) -> dict[str, tuple[str, 
 
 
 def peer_groups(dataset: Dataset) -> PeerGroups:
-    """The peer groups of a dataset's kommuner and organisations."""
-    return PeerGroups(nearest(kommune_facts(dataset)), nearest(organisation_facts(dataset)))
+    """The peer groups of a dataset's kommuner and organisations: computed, then replaced unit by unit by the groups
+    a user wrote in the dataset folder's peer_groups.csv (documented in data/README.md)."""
+    own = getattr(dataset, "peer_groups", None) or {}
+    kommune = {**nearest(kommune_facts(dataset)), **own.get("kommune", {})}
+    organisation = {**nearest(organisation_facts(dataset)), **own.get("organisation", {})}
+    return PeerGroups(kommune, organisation)
 
 
 def peer_groups_of(b) -> PeerGroups:

@@ -13,6 +13,7 @@ from kompas_helpers import model
 from kompas_helpers.files import atomic_folder, read_parquet, recover_folder
 from kompas_helpers.io.convert import Located, check_duplicates, check_foreign_key, convert_column, run_schema
 from kompas_helpers.io.measure_rules import check_measures
+from kompas_helpers.io.peer_file import PEER_FILE, read_peer_file
 from kompas_helpers.io.problems import DataError, Problem, problem_order
 from kompas_helpers.io.readers import read_source
 from kompas_helpers.io.sources import PROVENANCE_FILE, Inputs, Workbooks, discover
@@ -196,7 +197,11 @@ def load_dataset(folder: Path | str) -> model.Dataset:
                 )
             ]
         ) from exc
-    return model.Dataset(provenance=provenance, **frames)
+    peer_path = folder / PEER_FILE
+    groups = {}
+    if peer_path.is_file():
+        groups = read_peer_file(peer_path, set(frames["organisations"]["organisation_id"].astype(str)))
+    return model.Dataset(provenance=provenance, peer_groups=groups, **frames)
 
 
 def _ensure_canonical(table: model.Table, frame: pd.DataFrame) -> pd.DataFrame:

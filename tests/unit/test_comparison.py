@@ -144,3 +144,69 @@ def test_data_readme_describes_every_indicators_interval_and_the_current_thresho
     assert f"the {peers.PEER_SIZE} other kommuner nearest" in readme
     assert f"coverage is below {registry.MIN_COVERAGE_FOR_VERDICT:.0%}" in readme.replace(" %", "%")
     assert f"fewer than {registry.MIN_UNITS_FOR_VERDICT} afdelinger" in readme
+
+
+# --- a user's own peer groups -------------------------------------------------------------------------------------
+
+
+def _save_with_peer_file(tmp_path, text: str):
+    from kompas_helpers.io import datasets
+    from tests.fixtures import handmade
+
+    folder = tmp_path / "data"
+    datasets.save_dataset(handmade.dataset(handmade.all_2024()), folder)
+    (folder / "peer_groups.csv").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_peer_file_replaces_the_computed_groups_and_the_table_uses_it(tmp_path, monkeypatch):
+    from kompas_helpers import bundle
+    from kompas_helpers.io import datasets
+
+    monkeypatch.setattr(bundle, "CACHE_DIR", tmp_path / "cache")
+    folder = _save_with_peer_file(tmp_path, "level;unit_id;peer_id\nkommune;0101;751\norganisation;O1;O2\n")
+    dataset = datasets.load_dataset(folder)
+    assert dataset.peer_groups == {"kommune": {"101": ("751",)}, "organisation": {"O1": ("O2",)}}
+    groups = peers.peer_groups(dataset)
+    assert groups.of("kommune", "101") == ("751",)  # from the file
+    assert groups.of("kommune", "147") == ("101", "751")  # computed, as the file says nothing about it
+    table = bundle.load(folder).table
+    e3 = table[(table["indicator"] == "E3") & (table["year"] == 2024) & (table["level"] == "kommune")]
+    # København's peer value is now Aarhus alone: 200 of 200 dwellings with label A–C.
+    assert e3.set_index(e3["kommune_code"].astype(str)).loc["101", "peer_value"] == pytest.approx(100.0)
+    before = bundle.dataset_hash(folder)
+    (folder / "peer_groups.csv").write_text("level,unit_id,peer_id\nkommune,101,147\n", encoding="utf-8")
+    assert bundle.dataset_hash(folder) != before  # a changed peer file gives a new table
+
+
+def test_a_bad_peer_file_names_every_problem_with_file_row_and_column(tmp_path):
+    from kompas_helpers.io import datasets
+    from kompas_helpers.io.problems import DataError
+
+    text = (
+        "level,unit_id,peer_id\nregion,101,147\nkommune,101,999\nkommune,101,101\norganisation,O1,OX\nkommune,101,999\n"
+    )
+    folder = _save_with_peer_file(tmp_path, text)
+    with pytest.raises(DataError) as caught:
+        datasets.load_dataset(folder)
+    messages = [p.message() for p in caught.value.problems]
+    assert (
+        messages[0]
+        == 'peer_groups.csv, række 2, kolonne "level": værdien "region" skal være kommune eller organisation'
+    )
+    assert 'peer_groups.csv, række 3, kolonne "peer_id": værdien "999" er ikke en kendt kommunekode' in messages
+    assert 'peer_groups.csv, række 4, kolonne "peer_id": værdien "101" er enheden selv' in messages
+    assert (
+        'peer_groups.csv, række 5, kolonne "peer_id": værdien "OX" er ikke en kendt boligorganisation i datasættet'
+        in messages
+    )
+    assert 'peer_groups.csv, række 6, kolonne "peer_id": værdien "999" står to gange i samme gruppe' in messages
+
+
+def test_a_peer_file_without_its_columns_is_refused(tmp_path):
+    from kompas_helpers.io import datasets
+    from kompas_helpers.io.problems import DataError
+
+    folder = _save_with_peer_file(tmp_path, "kommune,peer\n101,147\n")
+    with pytest.raises(DataError, match="peer_groups.csv: filen mangler kolonnen level, unit_id, peer_id"):
+        datasets.load_dataset(folder)
