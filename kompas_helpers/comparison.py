@@ -134,3 +134,14 @@ def _verdicts(columns: dict[str, np.ndarray], indicator: registry.Indicator) -> 
         VERDICTS.index("as_expected"),
     )  # fmt: skip
     return verdict
+
+
+def rank_range(low: float, high: float, others, direction: str) -> tuple[int, int] | None:
+    """The ranks a figure could plausibly hold: where its interval's better end and its worse end would place it
+    among the other ranked figures (1 = best). None without an interval."""
+    if np.isnan(low) or np.isnan(high):
+        return None
+    others = np.asarray(others, dtype=float)
+    if direction == "lower_better":
+        return 1 + int((others < low).sum()), 1 + int((others < high).sum())
+    return 1 + int((others > high).sum()), 1 + int((others > low).sum())

@@ -60,3 +60,13 @@ def unit_status(status, coverage) -> np.ndarray:
     status = pd.Series(status, dtype=object).fillna("none").to_numpy()
     coverage = np.asarray(coverage, dtype=float)
     return np.where((status == "missing") & np.isnan(coverage), "none", status)
+
+
+COMPARISON_COLUMNS = ["unit_id", "unit_name", "value", "interval_low", "interval_high", "peer_group", "peer_value",
+                      "verdict", "rank", "coverage", "n_units"]  # fmt: skip
+
+
+def comparison_rows(table: pd.DataFrame, code: str, year: int, level: str = "kommune") -> pd.DataFrame:
+    """One indicator's kommune (or organisation) rows in one year with their interval, peer value and verdict."""
+    rows = indicator_year_rows(table, code, year)
+    return rows.loc[(rows["level"] == level).to_numpy(), COMPARISON_COLUMNS].reset_index(drop=True)

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from kompas_helpers import cuts, danish, fmt, kommuner, paths, registry, uncertainty
+from kompas_helpers import comparison, cuts, danish, fmt, kommuner, paths, registry, uncertainty
 from kompas_helpers.figures import (
     COLOURS,
     SERIES_STYLE,
@@ -260,6 +260,8 @@ def _kommune_year(table: pd.DataFrame, code: str, year: int) -> pd.DataFrame:
             "status": t["status"].astype(str).to_numpy(),
             "coverage": t["coverage"].to_numpy(dtype=float),
             "rank": t["rank"].to_numpy(dtype=float),
+            "interval_low": t["interval_low"].to_numpy(dtype=float),
+            "interval_high": t["interval_high"].to_numpy(dtype=float),
             "region": t["region"].astype(str).to_numpy(),
         }
     )
@@ -421,6 +423,11 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
                 place = f"nr. {int(rank)} af {n_ranked} efter størrelse"
             else:
                 place = f"nr. {int(rank)} af {n_ranked}"
+                others = shown["value"].to_numpy(dtype=float)[shown["rank"].notna().to_numpy() & ~is_kommune]
+                span = comparison.rank_range(shown["interval_low"].iloc[i], shown["interval_high"].iloc[i], others,
+                                             ind.direction)  # fmt: skip
+                if span and span[0] != span[1]:
+                    place += f" (usikkerhed: nr. {span[0]}–{span[1]})"
             ax.annotate(
                 f"{name}: {fmt.with_unit(values[i], ind.unit, ind.decimals)}\n{place}",
                 xy=(x[i], values[i]),

@@ -13,14 +13,14 @@ from functools import lru_cache
 from urllib.parse import parse_qs
 
 import ipywidgets as w
-import pandas as pd
 
 from kompas_helpers import bundle, danish, figures, fmt, kommuner, plots, registry
 from kompas_helpers.report.header import banner_html, vintage_da
 from kompas_helpers.report.indicator import comparison_table, indicator_html, indicator_intro_html
 from kompas_helpers.report.markup import style_html, table_html
-from kompas_helpers.report.overview import interval_cell, mark_da, overview_data, overview_html, verdict_mark
+from kompas_helpers.report.overview import overview_data, overview_html
 from kompas_helpers.report.questions import questions_html
+from kompas_helpers.report.ranking import FEW_DWELLINGS, kommune_ranking_table
 from kompas_helpers.report.stock import almene_stock_data, almene_stock_html
 from kompas_helpers.serve import DATA_ENV
 
@@ -121,8 +121,6 @@ STYLE = """<style>
 img.kompas-figure { max-width: 100%; height: auto; display: block; margin: 0.4em 0; }
 .kompas-pending { color: #555; font-style: italic; }
 </style>"""
-# Dwellings behind a kommune figure below which the comparison page marks it (beside registry.LOW_COVERAGE).
-FEW_DWELLINGS = 100
 
 
 def figure_html(fig, alt: str) -> str:
@@ -213,67 +211,6 @@ def indicator_section_html(b: bundle.Bundle, kommune_code: str, year: int, code:
         indicator_html(b, kommune_code, year, code, "top")
         + figure
         + indicator_html(b, kommune_code, year, code, "bottom")
-    )
-
-
-def kommune_ranking_table(b: bundle.Bundle, code: str, year: int) -> pd.DataFrame:
-    """All 98 kommuner for one indicator and year as a display table, best first, kommuner without a figure last.
-
-    Columns: Nr. (only kommuner with enough data are ranked), Kommune, Region, Værdi (<unit>), 95 %-interval,
-    Dækning, Vurdering, Boliger bag tallet, Bemærkning (low coverage, few dwellings, or the status word for a figure
-    that is missing or suppressed).
-    """
-    ind = registry.get(code)
-    t = b.table
-    rows = t[((t["indicator"] == code) & (t["year"] == year) & (t["level"] == "kommune")).to_numpy()]
-    k = kommuner.table().set_index("kommune_code")
-    rows = rows.set_index(rows["kommune_code"].astype(str).to_numpy()).reindex(k.index)
-    status = rows["status"].astype(object).fillna("none").to_numpy()
-    order = pd.DataFrame({"reported": status == "reported", "rank": rows["rank"].to_numpy(), "name": k["kommune_name"]})
-    order = order.sort_values(["reported", "rank", "name"], ascending=[False, True, True], kind="stable").index
-    rows, k = rows.reindex(order), k.reindex(order)
-    status = rows["status"].astype(object).fillna("none").to_numpy()
-    notes = []
-    for s, coverage, dwellings in zip(status, rows["coverage"], rows["n_dwellings"], strict=True):
-        if s == "none":
-            notes.append("ingen enheder at opgøre")
-        elif s != "reported":
-            notes.append(fmt.STATUS_DA[s])
-        else:
-            flags = []
-            if coverage < registry.LOW_COVERAGE:
-                flags.append(f"dækning under {fmt.percent(registry.LOW_COVERAGE)}")
-            if dwellings < FEW_DWELLINGS:
-                flags.append(f"under {fmt.number(FEW_DWELLINGS)} boliger")
-            notes.append(", ".join(flags))
-    return pd.DataFrame(
-        {
-            "Nr.": [
-                fmt.number(r) if s == "reported" and not pd.isna(r) else ""
-                for r, s in zip(rows["rank"], status, strict=True)
-            ],
-            "Kommune": k["kommune_name"].to_numpy(),
-            "Region": k["region"].to_numpy(),
-            f"Værdi ({ind.unit})": [
-                "–" if s == "none" else fmt.cell(v, s, ind.decimals) for v, s in zip(rows["value"], status, strict=True)
-            ],
-            "95 %-interval": [
-                interval_cell(lo, hi, ind.decimals)
-                for lo, hi in zip(rows["interval_low"], rows["interval_high"], strict=True)
-            ],  # fmt: skip
-            "Dækning": [
-                fmt.percent(c) if s in ("reported", "missing", "suppressed") else "–"
-                for c, s in zip(rows["coverage"], status, strict=True)
-            ],
-            "Vurdering": [
-                mark_da(verdict_mark(v, x, code), code) if s == "reported" else "–"
-                for v, x, s in zip(rows["verdict"].astype(object), rows["value"], status, strict=True)
-            ],
-            "Boliger bag tallet": [
-                fmt.number(n) if s == "reported" else "–" for n, s in zip(rows["n_dwellings"], status, strict=True)
-            ],
-            "Bemærkning": notes,
-        }
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kompas_helpers import kommuner, registry, widgets
+from kompas_helpers.report.ranking import kommune_ranking_table
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -25,7 +26,7 @@ def test_deep_link_ranks_all_kommuner_with_map_coverage_and_the_national_value(p
     expect(comparison).to_contain_text("Aarhus")
     expect(comparison).to_contain_text("Sammenligningskommuner")
     expect(comparison).to_contain_text("for få data")  # Aarhus' S4 rests on 18 % of the dwellings
-    ranking = widgets.kommune_ranking_table(widgets.load_bundle(), "S4", 2025)
+    ranking = kommune_ranking_table(widgets.load_bundle(), "S4", 2025)
     rows = page.locator("table.kompas-table").last.locator("tbody tr")
     expect(rows).to_have_count(len(kommuner.table()))
     # Low coverage and few dwellings are marked where the package says so.

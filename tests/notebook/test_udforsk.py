@@ -8,7 +8,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from kompas_helpers import compute, kommuner, paths
+from kompas_helpers import compute, cuts, kommuner, paths
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(600)]
 
@@ -56,7 +56,15 @@ def test_overview_and_header_name_the_chosen_kommune(executed):
     assert kommuner.name("461") in overview and "Hele landet" in overview
 
 
-@pytest.mark.parametrize("cell_id", ["trend", "ranking", "map"])
+def test_the_analyst_sees_intervals_peers_and_verdicts(executed):
+    comparison = text_of(cell(executed, "comparison"))
+    for column in ("interval_low", "interval_high", "peer_value", "verdict"):
+        assert column in comparison
+    assert f"[{len(kommuner.table())} rows x {len(cuts.COMPARISON_COLUMNS)} columns]" in comparison
+    assert text_of(cell(executed, "peers")).startswith("(")  # Odense's sammenligningskommuner, as a tuple of codes
+
+
+@pytest.mark.parametrize("cell_id", ["trend", "ranking", "map", "funnel"])
 def test_each_chart_cell_shows_one_png(executed, cell_id):
     images = [o for o in cell(executed, cell_id).outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1

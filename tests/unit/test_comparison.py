@@ -210,3 +210,25 @@ def test_a_peer_file_without_its_columns_is_refused(tmp_path):
     folder = _save_with_peer_file(tmp_path, "kommune,peer\n101,147\n")
     with pytest.raises(DataError, match="peer_groups.csv: filen mangler kolonnen level, unit_id, peer_id"):
         datasets.load_dataset(folder)
+
+
+def test_rank_range_from_the_interval():
+    others = [10.0, 20.0, 30.0, 40.0]
+    # Higher is better: with 25–35 a figure lies behind 40 at best (rank 2) and behind 30 and 40 at worst (rank 3).
+    assert comparison.rank_range(25.0, 35.0, others, "higher_better") == (2, 3)
+    # Lower is better: 15–45 could lie ahead of all but 10 (rank 2) or behind all of them (rank 5).
+    assert comparison.rank_range(15.0, 45.0, others, "lower_better") == (2, 5)
+    assert comparison.rank_range(np.nan, np.nan, others, "lower_better") is None
+
+
+def test_the_ranking_table_shows_ranks_with_their_range_and_no_rank_without_enough_data():
+    from kompas_helpers import bundle
+    from kompas_helpers.report import ranking
+
+    b = bundle.load()
+    table = ranking.kommune_ranking_table(b, "E1", 2025)
+    laesoe = table[table["Kommune"] == "Læsø"].iloc[0]
+    assert laesoe["Nr."] == "" and laesoe["Vurdering"] == "for få data"
+    ranked = table[table["Nr."] != ""]
+    assert ranked["Nr."].str.match(r"^\d+( \(\d+–\d+\))?$").all()
+    assert {"95 %-interval", "Vurdering"} <= set(table.columns)
