@@ -118,8 +118,8 @@ def table_path(data: str | Path | None = None) -> Path:
     return _ensure_table(folder, datasets.load_dataset(folder), dataset_hash(folder))[0]
 
 
-def load(data: str | Path | None = None, kommune_code: str | None = None) -> Bundle:
-    """The dataset and its indicator table; with a kommune, only the rows its reports read.
+def load(data: str | Path | None = None, kommune_code: str | None = None, organisation_id: str | None = None) -> Bundle:
+    """The dataset and its indicator table; with a kommune (or an organisation), only the rows its reports read.
 
     The dataset is read and hashed once, and a table computed here is used as it is, not read back.
     """
@@ -133,10 +133,11 @@ def load(data: str | Path | None = None, kommune_code: str | None = None) -> Bun
     dataset = datasets.load_dataset(folder)
     digest = dataset_hash(folder)
     path, table = _ensure_table(folder, dataset, digest)
-    if kommune_code is None:
+    if kommune_code is None and organisation_id is None:
         table = pd.read_parquet(path) if table is None else table
     else:
-        filters = [[("level", "in", SHARED_LEVELS)], [("kommune_code", "=", str(kommune_code))]]
+        own = ("kommune_code", str(kommune_code)) if kommune_code is not None else ("organisation_id", organisation_id)
+        filters = [[("level", "in", SHARED_LEVELS)], [(own[0], "=", str(own[1]))]]
         table = pq.read_table(path, filters=filters).to_pandas()
     return Bundle(dataset, table, folder, digest)
 

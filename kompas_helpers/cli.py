@@ -100,6 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra[name.strip()] = value
     options = plan.RunOptions(
         kommuner=None if args.all else args.kommune,
+        organisations=args.organisation,
         year=args.year,
         templates=args.templates,
         workers=args.workers,
@@ -160,10 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="execute the report templates for kommuner (HTML, notebooks, nøgletal.xlsx)")
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--all", action="store_true", help="all 98 kommuner")
+    which.add_argument("--all", action="store_true", help="all 98 kommuner and every organisation's sheet")
     which.add_argument("--kommune", action="append", metavar="KODE", help="kommune code or name (repeatable)")
+    which.add_argument(
+        "--organisation", nargs="+", metavar="ID", help="only these organisations' sheets (organisation ids)"
+    )
     p.add_argument("--year", type=int, default=0, help="report year (default: the latest in the data)")
-    p.add_argument("--templates", nargs="+", metavar="NAVN", help="template names or .ipynb paths (default: all four)")
+    p.add_argument("--templates", nargs="+", metavar="NAVN", help="template names or .ipynb paths (default: all five)")
     p.add_argument("--workers", type=int, help="parallel processes (default: the number of cores)")
     p.add_argument("--data", help="dataset folder (default: data/synthetic)")
     p.add_argument("--out", help="output folder (default: outputs/)")

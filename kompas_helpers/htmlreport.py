@@ -189,14 +189,17 @@ def index_html(manifest: dict, present) -> str:
     """
     run = manifest["run"]
     reports = manifest["reports"]
-    names = {name for entry in reports.values() for name in entry["outputs"]}
+    sheet_prefix = f"{reportset.SHEETS_FOLDER}/"
+    names = {name for entry in reports.values() for name in entry["outputs"] if not name.startswith(sheet_prefix)}
     order = [n for n in reportset.TEMPLATES if n in names] + sorted(names - {*reportset.TEMPLATES, reportset.EXCEL_JOB})
     order += [reportset.EXCEL_JOB] if reportset.EXCEL_JOB in names else []
     titles = {}
     for entry in reports.values():
         for name, output in entry["outputs"].items():
             titles.setdefault(name, output.get("title", name))
+    has_sheets = any(n.startswith(sheet_prefix) for entry in reports.values() for n in entry["outputs"])
     head = "".join(f"<th>{html.escape(titles[n])}</th>" for n in order)
+    head += f"<th>{html.escape(reportset.TEMPLATE_TITLES_DA['organisation'])}</th>" if has_sheets else ""
     rows = []
     failed = 0
     for code, entry in sorted(reports.items(), key=lambda item: danish.sort_key(item[1]["kommune_name"])):
@@ -208,6 +211,14 @@ def index_html(manifest: dict, present) -> str:
                 continue
             failed += output.get("status") != "ok"
             cells.append(f"<td>{_index_cell(entry['folder'], name, output, run['started'], present)}</td>")
+        if has_sheets:
+            sheets = sorted((n, o) for n, o in entry["outputs"].items() if n.startswith(sheet_prefix))
+            failed += sum(o.get("status") != "ok" for _n, o in sheets)
+            links = [
+                f"{html.escape(o.get('title', n))}: {_index_cell(entry['folder'], n, o, run['started'], present)}"
+                for n, o in sheets
+            ]
+            cells.append(f"<td>{'<br>'.join(links) or '–'}</td>")
         kommune = f'{html.escape(entry["kommune_name"])} <span class="old">({html.escape(code)})</span>'
         rows.append(f'<tr><th scope="row">{kommune}</th><td>{html.escape(entry["region"])}</td>{"".join(cells)}</tr>')
     counts = run["counts"]

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import unicodedata
 
-TEMPLATES = ("overview", "environmental", "social", "governance")
-TEMPLATE_TITLES_DA = {"overview": "Oversigt", "environmental": "Miljø", "social": "Social", "governance": "Governance"}
+KOMMUNE_TEMPLATES = ("overview", "environmental", "social", "governance")  # one notebook per kommune
+TEMPLATES = (*KOMMUNE_TEMPLATES, "organisation")  # the organisation's dialogue sheet: one per organisation
+TEMPLATE_TITLES_DA = {
+    "overview": "Oversigt",
+    "environmental": "Miljø",
+    "social": "Social",
+    "governance": "Governance",
+    "organisation": "Dialogark",
+}
+# The parameter that makes a template an organisation's (one notebook per organisation, not per kommune), and the
+# folder in its tilsynskommune's folder where those notebooks go.
+ORGANISATION_PARAMETER = "organisation_id"
+SHEETS_FOLDER = "organisationer"
 EXCEL_FILE = "nøgletal.xlsx"
 EXCEL_JOB = "nøgletal"
 EXCEL_TITLE_DA = "Nøgletal (Excel)"

@@ -30,11 +30,14 @@ def _pick(frame: pd.DataFrame, codes: list[str], columns: list[str]) -> pd.DataF
     return frame.set_index(frame["indicator"].astype(str).to_numpy())[columns].reindex(codes)
 
 
-def marks(verdict, value, bands: list) -> np.ndarray:
+def marks(verdict, value, bands: list, decimals=None) -> np.ndarray:
     """The mark key per figure (a key of danish.MARK_DA): the table's verdict, or for an indicator with a target
-    band where its published value lies against the band."""
+    band where its published value lies against the band (as displayed, at `decimals`, so that «40 %» is never
+    «under 40–60 %»)."""
     verdict = pd.Series(verdict, dtype=object).fillna("not_judged").to_numpy()
     value = np.asarray(value, dtype=float)
+    if decimals is not None:
+        value = np.array([round(v, int(d)) if not np.isnan(v) else v for v, d in zip(value, decimals, strict=True)])
     lo = np.array([b[0] if b else np.nan for b in bands], float)
     hi = np.array([b[1] if b else np.nan for b in bands], float)
     with np.errstate(invalid="ignore"):
@@ -45,7 +48,8 @@ def marks(verdict, value, bands: list) -> np.ndarray:
 
 def verdict_mark(verdict: object, value: float, code: str) -> str:
     """The mark key for one figure."""
-    return str(marks([verdict], [value], [registry.get(code).target_band])[0])
+    i = registry.get(code)
+    return str(marks([verdict], [value], [i.target_band], [i.decimals])[0])
 
 
 def overview_data(b: Bundle, kommune_code: str, year: int, dimension: str | None = None) -> pd.DataFrame:
@@ -100,7 +104,9 @@ def overview_data(b: Bundle, kommune_code: str, year: int, dimension: str | None
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         out["deviation"] = (out["value"] - out["national_value"]) / out["national_value"].abs()
-    out["mark"] = marks(out["verdict"].to_numpy(), out["value"].to_numpy(), [i.target_band for i in inds])
+    out["mark"] = marks(
+        out["verdict"].to_numpy(), out["value"].to_numpy(), [i.target_band for i in inds], [i.decimals for i in inds]
+    )
     return out
 
 

@@ -82,7 +82,20 @@ def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | Non
     Anledning, Målepunkt, Spørgsmål (empty when nothing stands out).
     """
     d = overview_data(b, kommune_code, year, dimension)
-    national = _national_change(b, year, list(d.index))
+    return from_figures(d, national_change(b, year, list(d.index)), year, subject=SUBJECT_DA.__getitem__)
+
+
+def from_figures(
+    d: pd.DataFrame,
+    national: pd.DataFrame,
+    year: int,
+    subject,
+    coverage_of: str = "boligerne",
+    where: str = "i kommunen",
+) -> pd.DataFrame:
+    """The question rules over one unit's figures (a frame shaped like `overview.overview_data`), for a kommune or an
+    organisation alike; `subject(level)` names who the figure is about, `national` holds the country's value the
+    year before and in the year (`national_change`)."""
     judged = _judged(d)
     found: list[tuple[str, str, str]] = []
 
@@ -96,7 +109,7 @@ def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | Non
         add(
             "deviation",
             code,
-            f"For {SUBJECT_DA[r['level']]} er {code} {r['name'].lower()} {_v(r['value'], code)} "
+            f"For {subject(r['level'])} er {code} {r['name'].lower()} {_v(r['value'], code)} "
             f"(95 %-interval {_interval(r, code)}) mod {_v(r['national_value'], code)} i hele landet i {year}: "
             f"{_difference_da(r['value'], r['national_value'], code)} {higher}, hvor "
             f"{registry.get(code).direction_da.lower()}. Hvad forklarer forskellen, og hvad gøres der for at nærme "
@@ -107,7 +120,7 @@ def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | Non
         add(
             "band",
             code,
-            f"For {SUBJECT_DA[r['level']]} er {code} {r['name'].lower()} {_v(r['value'], code)} i {year}, "
+            f"For {subject(r['level'])} er {code} {r['name'].lower()} {_v(r['value'], code)} i {year}, "
             f"{mark_da(r['mark'], code)}. Hvordan arbejder boligorganisationerne med at komme inden for båndet?",
         )
     context = d[judged.to_numpy() & d.index.map(lambda c: registry.get(c).context).to_numpy()]
@@ -117,7 +130,7 @@ def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | Non
         add(
             "context",
             code,
-            f"{code} {r['name']} er {_v(r['value'], code)} i kommunen mod {_v(r['national_value'], code)} i hele "
+            f"{code} {r['name']} er {_v(r['value'], code)} {where} mod {_v(r['national_value'], code)} i hele "
             f"landet i {year}. Hvordan spiller det ind i boligorganisationernes arbejde og i kommunens planer?",
         )
     for code, text in _trend_questions(d, judged, national, year)[: MAX_DATA_QUESTIONS["trend"]]:
@@ -127,7 +140,7 @@ def data_questions(b: Bundle, kommune_code: str, year: int, dimension: str | Non
         add(
             "coverage",
             code,
-            f"{code} {r['name']}: tallet for {year} bygger kun på {fmt.percent(r['coverage'])} af boligerne. Hvem "
+            f"{code} {r['name']}: tallet for {year} bygger kun på {fmt.percent(r['coverage'])} af {coverage_of}. Hvem "
             "mangler at indberette, og hvornår kommer tallene?",
         )
     missing = d[d["status"] == "missing"]
@@ -149,7 +162,7 @@ def _interval(r: pd.Series, code: str) -> str:
     return f"{fmt.number(r['interval_low'], dec)}–{fmt.number(r['interval_high'], dec)}"
 
 
-def _national_change(b: Bundle, year: int, codes: list[str]) -> pd.DataFrame:
+def national_change(b: Bundle, year: int, codes: list[str]) -> pd.DataFrame:
     """The country's value in the year before and in the year, per indicator."""
     t = cuts.summary_rows(b.table)
     nat = t[(t["level"] == "national").to_numpy() & t["year"].isin([year - 1, year]).to_numpy()]

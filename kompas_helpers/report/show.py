@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kompas_helpers import figures, plots, registry
+from kompas_helpers.organisation import listing
 from kompas_helpers.report.header import header_html
 from kompas_helpers.report.indicator import indicator_html
 from kompas_helpers.report.markup import display
@@ -62,3 +63,9 @@ def kommune_map(b: Bundle, kommune_code: str, year: int, code: str = registry.HE
     """Display the tile map and the ranking of all kommuner for a headline indicator, the kommune highlighted."""
     figures.show(plots.tile_map(b.table, code, year, highlight=kommune_code))
     figures.show(plots.ranking_chart(b.table, code, year, highlight=kommune_code))
+
+
+def organisations(b: Bundle, kommune_code: str, year: int) -> None:
+    """Display the organisations the kommune supervises (reporting score, link to each dialogue sheet) and who holds
+    the dialogue with the others that have afdelinger there."""
+    display(listing.listing_html(b, kommune_code, year))

@@ -14,7 +14,15 @@ from typing import TextIO
 
 import kompas_helpers
 from kompas_helpers import paths
-from kompas_helpers.reportset import EXCEL_FILE, EXCEL_TITLE_DA, FAILED, INTERRUPTED, OK, STATUS_DA
+from kompas_helpers.reportset import (
+    EXCEL_FILE,
+    FAILED,
+    INTERRUPTED,
+    OK,
+    ORGANISATION_PARAMETER,
+    SHEETS_FOLDER,
+    STATUS_DA,
+)
 from kompas_helpers.runner.manifest import INDEX_FILE, _write_manifest_and_index
 from kompas_helpers.runner.plan import (
     Job,
@@ -22,6 +30,7 @@ from kompas_helpers.runner.plan import (
     RunError,
     RunOptions,
     resolve_kommuner,
+    resolve_organisations,
     resolve_templates,
     template_arguments,
 )
@@ -62,7 +71,7 @@ class _Progress:
             return
         elapsed = time.perf_counter() - self.start
         left = elapsed / self.done * (self.total - self.done)
-        what = f"{job.kommune.code} {job.kommune.name} · {job.template.title_da if job.template else EXCEL_FILE}"
+        what = f"{job.kommune.code} {job.kommune.name} · {job.what_da if job.template else EXCEL_FILE}"
         status = STATUS_DA[result.status] + (f" ({result.error})" if result.error else "")
         width = len(str(self.total))
         print(
@@ -96,7 +105,8 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
 
     started = dt.datetime.now().astimezone()
     clock = time.perf_counter()
-    kommuner = resolve_kommuner(options.kommuner)
+    only_organisations = bool(options.organisations) and options.kommuner is None
+    kommuner = [] if only_organisations else resolve_kommuner(options.kommuner)
     templates = resolve_templates(options.templates)
     extra = template_arguments(templates, options.parameters)
     workers = max(1, int(options.workers or os.cpu_count() or 1))
@@ -113,26 +123,40 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     out_dir = out_root / str(year)
     data_argument = str(data_folder.resolve()) if options.data else ""
     jobs = []
-    for kommune in kommuner:
+
+    def add(kommune, template, parameters, stem: str = "", title: str = "") -> None:
         folder = str((out_dir / kommune.folder).resolve())
-        for template in [*templates, None]:
-            parameters = {"kommune_code": kommune.code, "year": year, "data": data_argument}
-            if template is not None:
-                parameters.update(extra[template.name])
-            jobs.append(
-                Job(
-                    len(jobs),
-                    kommune,
-                    folder,
-                    template,
-                    parameters,
-                    options.timeout,
-                    meta["data_hash"],
-                    meta["provenance"],
-                    year,
-                    kompas_helpers.__version__,
-                )
+        if template is not None:
+            parameters = {**parameters, **extra[template.name]}
+        jobs.append(
+            Job(
+                len(jobs),
+                kommune,
+                folder,
+                template,
+                parameters,
+                options.timeout,
+                meta["data_hash"],
+                meta["provenance"],
+                year,
+                kompas_helpers.__version__,
+                stem,
+                title,
             )
+        )
+
+    kommune_templates = [t for t in templates if not t.per_organisation]
+    organisation_templates = [t for t in templates if t.per_organisation]
+    for kommune in kommuner:
+        for template in [*kommune_templates, None]:
+            add(kommune, template, {"kommune_code": kommune.code, "year": year, "data": data_argument})
+    if organisation_templates:
+        chosen = {k.code for k in kommuner}
+        for organisation in resolve_organisations(data_folder, options.organisations, chosen):
+            for template in organisation_templates:
+                stem = organisation.stem if len(organisation_templates) == 1 else f"{organisation.stem}-{template.name}"
+                parameters = {ORGANISATION_PARAMETER: organisation.organisation_id, "year": year, "data": data_argument}
+                add(organisation.kommune, template, parameters, f"{SHEETS_FOLDER}/{stem}", organisation.name)
     results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress))
     ended = dt.datetime.now().astimezone()
     run_info = {
@@ -143,6 +167,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
         "status": INTERRUPTED if interrupted else (FAILED if any(r.status != OK for r in results) else OK),
         "parameters": {
             "kommuner": None if options.kommuner is None else [k.code for k in kommuner],
+            "organisations": None if not options.organisations else list(options.organisations),
             "year": year,
             "templates": [t.name for t in templates],
             "template_files": {t.name: _display_path(t.path) for t in templates},
@@ -263,7 +288,7 @@ def _stop_workers(processes) -> None:
 def _print_summary(report: RunReport, jobs: list[Job], stream: TextIO) -> None:
     rows = [("Kommune", "Skabelon", "Status", "Sekunder")]
     for job, result in zip(jobs, report.results, strict=True):
-        what = job.template.title_da if job.template else EXCEL_TITLE_DA
+        what = job.what_da
         rows.append(
             (f"{job.kommune.code} {job.kommune.name}", what, STATUS_DA[result.status], _seconds_da(result.seconds)[:-2])
         )

@@ -58,7 +58,7 @@ def merge_manifest(
         entry["folder"] = job.kommune.folder
         before = entry["outputs"].get(job.name, {})
         now = {
-            "title": job.template.title_da if job.template else EXCEL_TITLE_DA,
+            "title": job.title or (job.template.title_da if job.template else EXCEL_TITLE_DA),
             "status": result.status,
             "seconds": round(result.seconds, 2),
             "attempts": result.attempts,

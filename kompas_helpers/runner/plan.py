@@ -11,9 +11,17 @@ from pathlib import Path
 
 from kompas_helpers import kommuner, paths
 from kompas_helpers.kommuner import Kommune
-from kompas_helpers.reportset import EXCEL_JOB, TEMPLATE_TITLES_DA, TEMPLATES
+from kompas_helpers.reportset import (
+    EXCEL_JOB,
+    EXCEL_TITLE_DA,
+    ORGANISATION_PARAMETER,
+    TEMPLATE_TITLES_DA,
+    TEMPLATES,
+    kommune_folder,
+)
 
 RUN_PARAMETERS = ("kommune_code", "year", "data")  # what the runner itself passes to every template
+ORGANISATION_RUN_PARAMETERS = (ORGANISATION_PARAMETER, "year", "data")
 
 
 class RunError(Exception):
@@ -35,6 +43,16 @@ class Template:
     def title_da(self) -> str:
         return TEMPLATE_TITLES_DA.get(self.name, self.name)
 
+    @property
+    def per_organisation(self) -> bool:
+        """An organisation's template (it declares organisation_id) runs once per organisation, not per kommune."""
+        return ORGANISATION_PARAMETER in self.parameters
+
+    @property
+    def run_parameters(self) -> tuple[str, ...]:
+        """The parameters the runner itself passes to this template."""
+        return ORGANISATION_RUN_PARAMETERS if self.per_organisation else RUN_PARAMETERS
+
 
 def resolve_kommuner(values: Sequence[str] | None) -> list[Kommune]:
     """The kommuner to run (None: all 98), named as `kommuner.find` reads them; unknown ones are a RunError naming
@@ -53,6 +71,43 @@ def resolve_kommuner(values: Sequence[str] | None) -> list[Kommune]:
     if not chosen:
         raise RunError("Ingen kommuner valgt: brug --all eller --kommune KODE. Intet er kørt.")
     return chosen
+
+
+@dataclass(frozen=True)
+class OrganisationJob:
+    """An organisation whose sheet is made: its id, name and tilsynskommune (whose folder holds the sheet)."""
+
+    organisation_id: str
+    name: str
+    kommune: Kommune
+
+    @property
+    def stem(self) -> str:
+        return kommune_folder(self.organisation_id, self.name)
+
+
+def resolve_organisations(
+    data_folder: Path, wanted: Sequence[str] | None, kommune_codes: set[str]
+) -> list[OrganisationJob]:
+    """The organisations to make sheets for: those named (`wanted`), else those supervised by the chosen kommuner.
+    Unknown ids are a RunError naming every one of them."""
+    import pandas as pd
+
+    orgs = pd.read_parquet(Path(data_folder) / "organisations.parquet")
+    by_id = {
+        str(r.organisation_id): (str(r.organisation_name), str(r.hjemsted_kommune_code))
+        for r in orgs.itertuples(index=False)
+    }
+    if wanted:
+        unknown = [str(w).strip() for w in wanted if str(w).strip() not in by_id]
+        if unknown:
+            listed = ", ".join(f"«{u}»" for u in unknown)
+            raise RunError(f"Ukendt boligorganisation: {listed} findes ikke i data. Intet er kørt.")
+        ids = list(dict.fromkeys(str(w).strip() for w in wanted))
+    else:
+        ids = sorted(i for i, (_name, seat) in by_id.items() if seat in kommune_codes)
+    lookup = {k.code: k for k in kommuner.all_kommuner()}
+    return [OrganisationJob(i, by_id[i][0], lookup[by_id[i][1]]) for i in ids]
 
 
 def template_parameters(path: Path) -> dict[str, str]:
@@ -147,7 +202,8 @@ def _convert(value: str, declared: str, name: str, template: str) -> object:
 def template_arguments(templates: Sequence[Template], extra: dict[str, str] | None) -> dict[str, dict[str, object]]:
     """Check every parameter against every template's parameters cell BEFORE anything runs.
 
-    The runner's own parameters (kommune_code, year, data) must be declared by every template; `extra` (from
+    The runner's own parameters (kommune_code, year, data; organisation_id instead of kommune_code for an
+    organisation's template) must be declared by every template; `extra` (from
     --parameter NAVN=VÆRDI) is converted to the declared type. Papermill itself only warns about an unknown name,
     which would silently render every report with the default; here it is a RunError naming the template.
     Returns the converted extra arguments per template.
@@ -156,7 +212,7 @@ def template_arguments(templates: Sequence[Template], extra: dict[str, str] | No
     converted: dict[str, dict[str, object]] = {}
     for template in templates:
         declared = ", ".join(template.parameters) or "ingen"
-        for name in (*RUN_PARAMETERS, *(extra or {})):
+        for name in (*template.run_parameters, *(extra or {})):
             if name not in template.parameters:
                 problems.append(f"skabelonen «{template.name}» har ingen parameter «{name}» (den har: {declared})")
         if not problems:
@@ -189,9 +245,19 @@ class Job:
     year: int
     version: str
 
+    stem: str = ""  # the output's name when it is not the template's (an organisation's sheet)
+    title: str = ""  # the page title's subject when it is not the kommune (an organisation)
+
     @property
     def name(self) -> str:
-        return self.template.name if self.template else EXCEL_JOB
+        return self.stem or (self.template.name if self.template else EXCEL_JOB)
+
+    @property
+    def what_da(self) -> str:
+        """What the job makes, in Danish: 'Miljø', 'Dialogark: Boligselskabet Nord' or the Excel file's title."""
+        if self.template is None:
+            return EXCEL_TITLE_DA
+        return f"{self.template.title_da}: {self.title}" if self.title else self.template.title_da
 
 
 @dataclass
@@ -208,9 +274,10 @@ class JobResult:
 
 @dataclass
 class RunOptions:
-    kommuner: Sequence[str] | None = None  # None: all 98
+    kommuner: Sequence[str] | None = None  # None: all 98 (unless only organisations are named)
+    organisations: Sequence[str] | None = None  # sheets for these organisations only (with no kommuner named)
     year: int | None = None  # None or 0: the latest year in the data
-    templates: Sequence[str] | None = None  # None: the four standard templates
+    templates: Sequence[str] | None = None  # None: the standard templates (TEMPLATES)
     workers: int | None = None  # None: the number of cores; 1: in this process, no worker processes
     data: str | Path = ""  # dataset folder; "": the synthetic default
     out: str | Path | None = None  # None: outputs/

@@ -253,7 +253,7 @@ class Driver:
 
     def _run_notebook(self, job: Job) -> JobResult:
         folder = Path(job.folder)
-        name = job.template.name
+        name = job.name
         attempts = 0
         while True:
             attempts += 1
@@ -308,7 +308,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _page_title(job: Job) -> str:
-    return f"{job.template.title_da} – {job.kommune.name} {job.year} – AlmenKompas"
+    return f"{job.template.title_da} – {job.title or job.kommune.name} {job.year} – AlmenKompas"
 
 
 def _page_footer(job: Job) -> str:

@@ -28,6 +28,11 @@ from kompas_helpers.runner import batch, plan, worker
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
 KOMMUNER = ["101", "751"]
 FOLDERS = {"101": "101-københavn", "751": "751-aarhus"}
+# The organisations the two kommuner supervise in the small synthetic dataset (seed 11, scale 0.05).
+SHEETS = {
+    "101": ["0001-boligselskabet-svanebolig", "0002-boligselskabet-dalhus"],
+    "751": ["0022-boligselskabet-møllegård"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +120,11 @@ def test_every_output_is_written(full_run):
     assert year_dir.name == "2025"
     for code, folder in FOLDERS.items():
         files = sorted(p.name for p in (year_dir / folder).iterdir())
-        expected = [f"{t}.{ext}" for t in reportset.TEMPLATES for ext in ("html", "ipynb")] + [reportset.EXCEL_FILE]
+        expected = [f"{t}.{ext}" for t in reportset.KOMMUNE_TEMPLATES for ext in ("html", "ipynb")]
+        expected += [reportset.EXCEL_FILE, reportset.SHEETS_FOLDER]
         assert files == sorted(expected), code
+        sheets = sorted(p.name for p in (year_dir / folder / reportset.SHEETS_FOLDER).iterdir())
+        assert sheets == sorted(f"{s}.{ext}" for s in SHEETS[code] for ext in ("html", "ipynb")), code
     assert (year_dir / "index.html").is_file()
     assert (year_dir / "manifest.json").is_file()
     assert not [p for p in year_dir.rglob(".*")], "temporary files left behind"
@@ -125,7 +133,11 @@ def test_every_output_is_written(full_run):
 @pytest.mark.notebook
 def test_executed_notebooks_carry_the_injected_parameters(full_run, small_data):
     for code, folder in FOLDERS.items():
-        for template in reportset.TEMPLATES:
+        for sheet in SHEETS[code]:
+            nb = nbformat.read(full_run.out_dir / folder / reportset.SHEETS_FOLDER / f"{sheet}.ipynb", as_version=4)
+            expected = {"organisation_id": sheet[:4], "year": 2025, "data": str(small_data.resolve())}
+            assert nb.metadata.papermill.parameters == expected
+        for template in reportset.KOMMUNE_TEMPLATES:
             nb = nbformat.read(full_run.out_dir / folder / f"{template}.ipynb", as_version=4)
             injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
             assert len(injected) == 1
@@ -157,8 +169,15 @@ def test_html_reports_show_every_section_and_no_code(full_run):
             if line.strip() and not line.startswith("%")
         ]
         assert headings and code_lines
-        for folder in FOLDERS.values():
-            page = (full_run.out_dir / folder / f"{template}.html").read_text(encoding="utf-8")
+        pages = [
+            full_run.out_dir / folder / reportset.SHEETS_FOLDER / f"{sheet}.html"
+            for code, folder in FOLDERS.items()
+            for sheet in SHEETS[code]
+        ]
+        if template in reportset.KOMMUNE_TEMPLATES:
+            pages = [full_run.out_dir / folder / f"{template}.html" for folder in FOLDERS.values()]
+        for path in pages:
+            page = path.read_text(encoding="utf-8")
             found = resources(page)
             for heading in headings:
                 assert heading in found.headings, (template, heading)
@@ -166,7 +185,8 @@ def test_html_reports_show_every_section_and_no_code(full_run):
                 assert line not in page and html.escape(line) not in page, (template, line)
             assert found.code_areas == 0
             assert found.fetched == []  # nothing is fetched from the network or elsewhere: all inline
-            assert found.images and all(src.startswith("data:image/") for src in found.images)
+            assert all(src.startswith("data:image/") for src in found.images)
+            assert found.images or template not in reportset.KOMMUNE_TEMPLATES  # a sheet is tables and text
             assert "In&nbsp;[" not in page and "Out[" not in page
             assert fmt.SYNTHETIC_BANNER_DA in page
             assert htmlreport.external_resources(page) == []
@@ -207,12 +227,13 @@ def test_manifest_records_the_run(full_run, small_data):
     assert run_info["parameters"]["kommuner"] == KOMMUNER
     assert run_info["parameters"]["templates"] == list(reportset.TEMPLATES)
     assert run_info["parameters"]["workers"] == 2
-    assert run_info["counts"] == {"ok": 10, "failed": 0, "interrupted": 0}
-    assert len(manifest["notebooks"]) == 10
+    assert run_info["counts"] == {"ok": 13, "failed": 0, "interrupted": 0}  # 2 × (4 reports + Excel) + 3 sheets
+    assert len(manifest["notebooks"]) == 13
     assert all(n["seconds"] > 0 for n in manifest["notebooks"])
     for code in KOMMUNER:
         outputs = manifest["reports"][code]["outputs"]
-        assert set(outputs) == {*reportset.TEMPLATES, reportset.EXCEL_JOB}
+        sheets = {f"{reportset.SHEETS_FOLDER}/{s}" for s in SHEETS[code]}
+        assert set(outputs) == {*reportset.KOMMUNE_TEMPLATES, reportset.EXCEL_JOB, *sheets}
         assert {o["status"] for o in outputs.values()} == {"ok"}
 
 
@@ -227,7 +248,8 @@ def test_index_links_every_report(full_run):
                 links.add(unquote(dict(attrs)["href"]))
 
     Links().feed(page)
-    expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in reportset.TEMPLATES}
+    expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in reportset.KOMMUNE_TEMPLATES}
+    expected |= {f"{FOLDERS[c]}/{reportset.SHEETS_FOLDER}/{s}.html" for c in KOMMUNER for s in SHEETS[c]}
     expected |= {f"{folder}/{reportset.EXCEL_FILE}" for folder in FOLDERS.values()}
     assert links == expected
     assert all((full_run.out_dir / link).is_file() for link in links)
@@ -238,13 +260,14 @@ def test_index_links_every_report(full_run):
 @pytest.mark.notebook
 def test_progress_and_danish_summary(full_run):
     lines = full_run.progress_text.splitlines()
-    assert len(lines) == 10
-    assert lines[0].startswith("[ 1/10] ") and lines[-1].startswith("[10/10] ")
+    assert len(lines) == 13
+    assert lines[0].startswith("[ 1/13] ") and lines[-1].startswith("[13/13] ")
     assert all("tilbage" in line and "fejlet" in line for line in lines)
     summary = full_run.summary_text.splitlines()
     assert summary[0].split() == ["Kommune", "Skabelon", "Status", "Sekunder"]
-    assert sum(line.split()[-2:-1] == ["færdig"] for line in summary[2:12]) == 10
-    assert "10 færdige, 0 fejlede" in full_run.summary_text
+    assert sum(line.split()[-2:-1] == ["færdig"] for line in summary[2:15]) == 13
+    assert "13 færdige, 0 fejlede" in full_run.summary_text
+    assert "Dialogark: Boligselskabet Dalhus" in full_run.summary_text  # a sheet names its organisation
 
 
 # ----------------------------------------------------------------------------------------------------------------

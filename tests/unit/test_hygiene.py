@@ -131,7 +131,7 @@ def test_notebooks_outside_templates_need_no_parameters_cell(tmp_path):
 
 def test_the_real_templates_pass():
     templates = sorted(paths.TEMPLATES_DIR.glob("*.ipynb"))
-    assert [t.stem for t in templates] == ["environmental", "governance", "overview", "social"]
+    assert [t.stem for t in templates] == ["environmental", "governance", "organisation", "overview", "social"]
     for path in templates:
         assert hygiene.check_notebook(path) == [], path.name
 
@@ -146,4 +146,4 @@ def test_main_exits_non_zero_and_lists_problems(tmp_path, capsys):
 
 def test_main_passes_on_the_real_templates(capsys):
     assert hygiene.main([str(paths.TEMPLATES_DIR)]) == 0
-    assert "Alle 4 notebooks er tynde og rene." in capsys.readouterr().out
+    assert "Alle 5 notebooks er tynde og rene." in capsys.readouterr().out

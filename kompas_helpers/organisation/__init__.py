@@ -1,0 +1,1 @@
+"""One boligorganisation for its styringsdialog: facts, indicators, completeness, afdelinger and questions."""

@@ -1,0 +1,68 @@
+"""The organisations in a kommune for its overview: who it supervises (with their reporting score and a link to each
+dialogue sheet), and who holds the dialogue with the others that have afdelinger there."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import pandas as pd
+
+from kompas_helpers import danish, fmt, kommuner, reportset
+from kompas_helpers.organisation import completeness
+from kompas_helpers.organisation.facts import SHEETS_FOLDER, active_in, supervised_by
+from kompas_helpers.report.markup import display, esc, note, wrap
+
+if TYPE_CHECKING:
+    from kompas_helpers.bundle import Bundle
+
+
+def _link(href: str, text: str) -> str:
+    return f'<a href="{esc(quote(href))}">{esc(text)}</a>'
+
+
+def supervised_table(b: Bundle, kommune_code: str, year: int) -> pd.DataFrame:
+    """The organisations the kommune supervises: Boligorganisation, Afdelinger, Boliger, Indberetning."""
+    rows = []
+    for org in supervised_by(b, kommune_code):
+        done, of = completeness.score(b, org.organisation_id, year)
+        rows.append([f"{org.name} ({org.organisation_id})", org.afdelinger, org.dwellings, f"{done} af {of}"])
+    return pd.DataFrame(rows, columns=["Boligorganisation", "Afdelinger", "Boliger", "Målepunkter indberettet"])
+
+
+def listing_html(b: Bundle, kommune_code: str, year: int) -> str:
+    """The section for the kommune overview, with links that work from the kommune's folder of the report set."""
+    name = kommuner.kommune_info(kommune_code)[0]
+    own = supervised_by(b, kommune_code)
+    parts = []
+    if own:
+        items = []
+        for org in own:
+            done, of = completeness.score(b, org.organisation_id, year)
+            link = _link(f"{SHEETS_FOLDER}/{org.file_stem}.html", f"{org.name} ({org.organisation_id})")
+            items.append(
+                f"<li>{link}: {danish.count_da(org.afdelinger, 'afdeling', 'afdelinger')}, "
+                f"{danish.count_da(org.dwellings, 'bolig', 'boliger')}; {done} af {of} målepunkter indberettet for "
+                f"mindst {fmt.percent(completeness.COMPLETE_COVERAGE)} af boligerne</li>"
+            )
+        parts.append(f"<p>{esc(name)} fører tilsyn med og holder styringsdialog med:</p><ul>{''.join(items)}</ul>")
+    else:
+        parts.append(f"<p>{esc(name)} fører ikke tilsyn med nogen boligorganisation (ingen har hjemsted her).</p>")
+    others = [o for o in active_in(b, kommune_code) if o.tilsynskommune != kommune_code]
+    if others:
+        items = []
+        for org in others:
+            seat = kommuner.kommune_info(org.tilsynskommune)[0]
+            folder = reportset.kommune_folder(org.tilsynskommune, seat)
+            link = _link(f"../{folder}/{SHEETS_FOLDER}/{org.file_stem}.html", f"{org.name} ({org.organisation_id})")
+            items.append(f"<li>{link}: styringsdialog i {esc(seat)}</li>")
+        parts.append(
+            "<p>Boligorganisationer med afdelinger her, som en anden kommune holder styringsdialogen med:</p>"
+            f"<ul>{''.join(items)}</ul>"
+        )
+    parts.append(note("Hver boligorganisations dialogark ligger i tilsynskommunens mappe med rapporter."))
+    return wrap(*parts)
+
+
+def show_listing(b: Bundle, kommune_code: str, year: int) -> None:
+    display(listing_html(b, kommune_code, year))
