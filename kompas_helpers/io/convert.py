@@ -164,8 +164,8 @@ def convert_column(located: Located, column: model.Column) -> None:
         else:
             text = pd.Series([format_number(v) if pd.notna(v) else "" for v in raw], dtype=pd.StringDtype("pyarrow"))
         text = text.where(text != "", pd.NA)
-        if column.allowed:
-            text = text.str.lower()
+        if column.allowed:  # case does not matter: written as the allowed values are (indicator codes in capitals)
+            text = text.str.upper() if all(a.isupper() for a in column.allowed) else text.str.lower()
         if _is_kommune_column(located.table, column.name):
             codes, uniques = pd.factorize(text)
             normalised = np.array([kommuner.normalise_code(u) for u in uniques], dtype=object)

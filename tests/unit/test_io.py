@@ -150,8 +150,10 @@ def test_files_can_be_given_one_by_one_and_mixed_formats(tmp_path):
     datasets.export_dataset(dataset, tmp_path / "pq", "parquet")
     paths = [tmp_path / "csv" / "organisations.csv", tmp_path / "csv" / "afdelinger.csv"]
     paths += [tmp_path / "pq" / "measures.parquet", tmp_path / "pq" / "kommune_context.parquet"]
-    back = datasets.read_input(paths)
+    back = datasets.read_input([*paths, tmp_path / "pq" / "aftaler.parquet"])
     assert_same_dataset(back, dataset)
+    without = datasets.read_input(paths)  # the agreements are optional
+    assert_same_dataset(without, model.Dataset(**{**vars(dataset), "aftaler": model.empty(model.AFTALER)}))
 
 
 def test_xlsx_measures_split_over_several_sheets(tmp_path, monkeypatch):
@@ -162,7 +164,7 @@ def test_xlsx_measures_split_over_several_sheets(tmp_path, monkeypatch):
     datasets.export_dataset(dataset, tmp_path / "x", "xlsx")
     workbook = openpyxl.load_workbook(tmp_path / "x" / "almenkompas-data.xlsx", read_only=True)
     assert workbook.sheetnames == [
-        "organisations", "afdelinger", "measures", "measures (2)", "measures (3)", "kommune_context",
+        "organisations", "afdelinger", "measures", "measures (2)", "measures (3)", "kommune_context", "aftaler",
     ]  # fmt: skip
     workbook.close()
     assert_same_dataset(datasets.read_input([tmp_path / "x"]), dataset)
