@@ -42,19 +42,19 @@ def check_agreements(located: Located, organisations: Located | None) -> None:
                     has_indicator & empty(column),
                     column,
                     lambda p, what=what, column=column: (
-                        f"cellen er tom – en aftale med en indikator ({indicator[p]} i kolonnen indicator) skal have "
+                        f"cellen er tom – en aftale med et målepunkt ({indicator[p]} i kolonnen indicator) skal have "
                         f"{what} i kolonnen {column}"
                     ),
                     show_value=False,
                 )
-    for column, word in (("baseline", "udgangsværdi"), ("target", "mål")):
+    for column, word in (("baseline", "en udgangsværdi"), ("target", "et mål")):
         if column in present:
             given = ~empty(column) & typed[column].notna().to_numpy()
             located.emit(
                 given & ~has_indicator,
                 column,
-                f"står i en aftale uden indikator – en {word} kræver en indikatorkode i kolonnen indicator (fx E1); "
-                "en aftale uden indikator er fri tekst og har hverken udgangsværdi eller mål",
+                f"står i en aftale uden målepunkt – {word} kræver en målepunktskode i kolonnen indicator (fx E1); "
+                "en aftale uden målepunkt er fri tekst og har hverken udgangsværdi eller mål",
             )
             _check_percent(located, column, indicator)
     if {"year_made", "deadline_year"} <= present:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -273,7 +274,9 @@ def run_schema(located: Located) -> None:
     if not located.present:
         return
     try:
-        _schema(located).validate(located.typed, lazy=True)
+        with warnings.catch_warnings():  # pandera's report of the failures warns about pandas internals
+            warnings.simplefilter("ignore", FutureWarning)
+            _schema(located).validate(located.typed, lazy=True)
     except pandera.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         cases = cases[cases["index"].notna()]

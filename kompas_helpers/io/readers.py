@@ -337,7 +337,7 @@ def _shape_piece(
                     header_row,
                     raw_name.strip(),
                     None,
-                    f"kolonnen er ukendt{hint} Tabellen {table.name} har kolonnerne: {', '.join(wanted)}",
+                    f"kolonnen er ukendt{hint or '.'} Tabellen {table.name} har kolonnerne: {', '.join(wanted)}",
                     sheet,
                 )
             )

@@ -423,6 +423,15 @@ def case_valid_labels_above_dwellings(tmp_path):
     ]
 
 
+def case_agreement_with_indicator_but_no_deadline(tmp_path):
+    frames = tiny_frames()
+    _set_cell(frames, "aftaler", 0, "deadline_year", "")
+    return semicolon_folder(tmp_path, frames), [
+        'aftaler.csv, række 2, kolonne "deadline_year": cellen er tom – en aftale med et målepunkt (E1 i kolonnen '
+        "indicator) skal have en frist"
+    ]
+
+
 BAD_CASES = {
     name.removeprefix("case_"): fn for name, fn in list(globals().items()) if name.startswith("case_") and callable(fn)
 }
@@ -855,11 +864,30 @@ def small_datasets(draw) -> model.Dataset:
         [(y, c, draw(st.integers(1, 10**7))) for y in years for c in codes],
         columns=["year", "kommune_code", "dwellings_total"],
     )
+    aftaler = []
+    for number in range(draw(st.integers(0, 3))):
+        code = draw(st.none() | st.sampled_from(registry.CODES))
+        made = draw(st.integers(2000, 2100))
+        share = st.floats(0, 100, allow_nan=False, allow_subnormal=False)
+        aftaler.append(
+            (
+                draw(st.sampled_from(_CODES)),
+                draw(st.sampled_from(org_ids)),
+                f"{made}-{number}",
+                made,
+                draw(_TEXT),
+                code,
+                np.nan if code is None else draw(st.none().map(lambda _: np.nan) | share),
+                np.nan if code is None else draw(share),
+                draw(st.integers(made, 2100)) if code else draw(st.none() | st.integers(made, 2100)),
+            )
+        )
     frames = {
         "organisations": organisations,
         "afdelinger": afdelinger,
         "measures": measures,
         "kommune_context": kommune_context,
+        "aftaler": pd.DataFrame(aftaler, columns=model.AFTALER.column_names),
     }
     return model.Dataset(
         provenance={"synthetic": draw(st.booleans()), "note": draw(_TEXT)},
