@@ -170,10 +170,15 @@ class _LazyDataset(model.Dataset):
             return self.peer_groups
         if name.startswith("_") or name not in model.INPUT_TABLES:
             raise AttributeError(name)
-        # Text columns straight into the canonical string[pyarrow] (a third of the time of pandas' default way).
-        raw = pq.ParquetFile(self._folder / f"{name}.parquet").read(use_threads=False)
-        raw = raw.to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
-        frame = model.canonicalise(model.INPUT_TABLES[name], raw)
+        table = model.INPUT_TABLES[name]
+        path = self._folder / f"{name}.parquet"
+        if table.optional and not path.is_file():  # an optional table the folder does not hold is empty
+            frame = model.empty(table)
+        else:
+            # Text columns straight into the canonical string[pyarrow] (a third of the time of pandas' default way).
+            raw = pq.ParquetFile(path).read(use_threads=False)
+            raw = raw.to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
+            frame = model.canonicalise(table, raw)
         setattr(self, name, frame)
         return frame
 

@@ -22,8 +22,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     datasets.save_dataset(dataset, out)
     print(
         f"Syntetiske data skrevet til {out}: {len(dataset.organisations)} boligorganisationer, "
-        f"{len(dataset.afdelinger)} afdelinger, {int(dataset.afdelinger['dwellings'].sum())} boliger "
-        f"(seed {args.seed})."
+        f"{len(dataset.afdelinger)} afdelinger, {int(dataset.afdelinger['dwellings'].sum())} boliger, "
+        f"{len(dataset.aftaler)} aftaler (seed {args.seed})."
     )
     return 0
 
@@ -34,7 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     dataset = datasets.read_input([Path(p) for p in args.paths])
     print(
         f"Ingen fejl fundet: {len(dataset.organisations)} boligorganisationer, {len(dataset.afdelinger)} afdelinger, "
-        f"{len(dataset.measures)} målinger."
+        f"{len(dataset.measures)} målinger, {len(dataset.aftaler)} aftaler."
     )
     return 0
 
@@ -43,7 +43,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from kompas_helpers.io import datasets
 
     dataset = datasets.import_dataset([Path(p) for p in args.paths], Path(args.to))
-    print(f"Importeret til {args.to}: {len(dataset.afdelinger)} afdelinger, {len(dataset.measures)} målinger.")
+    print(
+        f"Importeret til {args.to}: {len(dataset.afdelinger)} afdelinger, {len(dataset.measures)} målinger, "
+        f"{len(dataset.aftaler)} aftaler."
+    )
     return 0
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from kompas_helpers import registry
+
 HOUSING_TYPES = ("familie", "ældre", "ungdom")
 HEATING_TYPES = ("fjernvarme", "naturgas", "olie", "varmepumpe", "el", "andet")
 AREA_STATUSES = ("ingen", "forebyggelse", "udsat", "parallelsamfund", "omdannelse")
@@ -32,6 +34,8 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> "table.column"
+    # An optional table may be left out of a dataset (and out of an import): it is then empty.
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -117,8 +121,41 @@ KOMMUNER = Table(
     key=("kommune_code",),
 )
 
+AFTALER = Table(
+    "aftaler",
+    "Agreements (aftaler) made in the styringsdialog between a kommune and a boligorganisation. Optional. An "
+    "agreement may name an indicator with a baseline, a target and a deadline; otherwise it is free text.",
+    (
+        Column("kommune_code", "str", "", "Kommune that made the agreement (DST code)", "101"),
+        Column("organisation_id", "str", "", "Boligorganisation the agreement is made with", "0101"),
+        Column("agreement_id", "str", "", "The agreement's id, unique per kommune and organisation", "2023-1"),
+        Column(
+            "year_made", "int", "year", "Year the agreement was made", "2023", min_value=FIRST_YEAR, max_value=LAST_YEAR
+        ),
+        Column("text", "str", "", "The agreement in the words of the meeting (Danish)", "Varmeforbruget sænkes"),
+        Column(
+            "indicator", "str", "", "Indicator the agreement is measured by; empty for a free-text agreement", "E1",
+            nullable=True, allowed=registry.CODES,
+        ),
+        Column(
+            "baseline", "float", "by indicator", "The indicator's value when the agreement was made", "128",
+            nullable=True, min_value=0,
+        ),
+        Column(
+            "target", "float", "by indicator", "The value the agreement aims at", "118", nullable=True, min_value=0
+        ),
+        Column(
+            "deadline_year", "int", "year", "Year by which the target is to be reached (its figure counts)", "2026",
+            nullable=True, min_value=FIRST_YEAR, max_value=LAST_YEAR,
+        ),
+    ),
+    key=("kommune_code", "organisation_id", "agreement_id"),
+    foreign_keys={"kommune_code": "kommuner.kommune_code", "organisation_id": "organisations.organisation_id"},
+    optional=True,
+)  # fmt: skip
+
 # Tables that make up an importable dataset, in the order they are read.
-INPUT_TABLES: dict[str, Table] = {t.name: t for t in (ORGANISATIONS, AFDELINGER, MEASURES, KOMMUNE_CONTEXT)}
+INPUT_TABLES: dict[str, Table] = {t.name: t for t in (ORGANISATIONS, AFDELINGER, MEASURES, KOMMUNE_CONTEXT, AFTALER)}
 
 
 @dataclass
@@ -129,6 +166,8 @@ class Dataset:
     afdelinger: pd.DataFrame
     measures: pd.DataFrame
     kommune_context: pd.DataFrame
+    # The agreements (optional table): empty, with the table's columns, when the dataset has none.
+    aftaler: pd.DataFrame = field(default_factory=lambda: empty(AFTALER))
     provenance: dict = field(default_factory=dict)
     # A user's own peer groups from the folder's peer_groups.csv, per level: unit -> members (they replace the
     # computed groups of those units; see peers.py).
@@ -150,7 +189,17 @@ class Dataset:
 CANONICAL_DTYPES = {"str": "string[pyarrow]", "int": "int64", "float": "float64", "bool": "bool"}
 
 
+def canonical_dtype(column: Column) -> str:
+    """The column's dtype in a canonical frame: a whole number that may be empty is a nullable Int64."""
+    return "Int64" if column.dtype == "int" and column.nullable else CANONICAL_DTYPES[column.dtype]
+
+
 def canonicalise(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     """The table's columns, in order, with canonical dtypes and a fresh index (input must already be valid)."""
-    out = pd.DataFrame({c.name: frame[c.name].astype(CANONICAL_DTYPES[c.dtype]) for c in table.columns})
+    out = pd.DataFrame({c.name: frame[c.name].astype(canonical_dtype(c)) for c in table.columns})
     return out.sort_values(list(table.key), kind="stable").reset_index(drop=True)
+
+
+def empty(table: Table) -> pd.DataFrame:
+    """The table with no rows, in canonical form."""
+    return canonicalise(table, pd.DataFrame({c.name: pd.Series([], dtype=object) for c in table.columns}))

@@ -5,7 +5,8 @@ Kommune sizes come from data/reference/synthetic_weights.csv, rough estimates us
 the relative size of a kommune's almene stock (≈ thousands of dwellings), normalised within each region to the
 regional split; almene_share_pct is the almene share of all dwellings (S2); coastal_exposed marks the coastal
 kommuner that the reference notes name for E4.
-Everything is drawn from one numpy Generator in a fixed order, so a seed and scale always give the same frames.
+Everything is drawn from one numpy Generator in a fixed order, so a seed and scale always give the same frames; the
+agreements (synthetic_agreements.py) come from a second Generator of the same seed, drawn after the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 import kompas_helpers
-from kompas_helpers import kommuner, model, paths, synthetic_measures
+from kompas_helpers import kommuner, model, paths, synthetic_agreements, synthetic_measures
 from kompas_helpers.synthetic_measures import PRICE_YEAR, TYPE_TRAITS, YEARS
 
 WEIGHTS_CSV = paths.REFERENCE_DIR / "synthetic_weights.csv"
@@ -89,6 +90,10 @@ AFDELING_ENDINGS = ("gården", "parken", "haven", "vænget", "toften", "bakken",
 AFDELING_PREFIX = {"familie": "", "ældre": "Ældreboligerne ", "ungdom": "Kollegiet "}
 
 
+# The agreements' own random stream: default_rng([seed, AGREEMENTS_STREAM]) is independent of default_rng(seed).
+AGREEMENTS_STREAM = 1
+
+
 NOTE_DA = "Syntetiske data: realistiske, men opdigtede tal. Ikke virkelige afdelinger eller boligorganisationer."
 
 
@@ -103,6 +108,13 @@ def synthesize(seed: int = 2025, scale: float = 1.0) -> model.Dataset:
     afd = _afdeling_attributes(afd, kom, scale, rng)
     orgs, afd = _ids_and_names(orgs, afd, kom, rng)
     measures = synthetic_measures.measures(afd, orgs, kom, rng)
+    organisations = model.canonicalise(model.ORGANISATIONS, orgs)
+    afdelinger = model.canonicalise(model.AFDELINGER, afd)
+    measures = model.canonicalise(model.MEASURES, measures)
+    # The agreements draw from a generator of their own, so the other tables stay as they were without them.
+    aftaler = synthetic_agreements.agreements(
+        organisations, afdelinger, measures, np.random.default_rng([seed, AGREEMENTS_STREAM])
+    )
     provenance = {
         "synthetic": True,
         "seed": seed,
@@ -112,10 +124,11 @@ def synthesize(seed: int = 2025, scale: float = 1.0) -> model.Dataset:
         "note_da": NOTE_DA,
     }
     return model.Dataset(
-        organisations=model.canonicalise(model.ORGANISATIONS, orgs),
-        afdelinger=model.canonicalise(model.AFDELINGER, afd),
-        measures=model.canonicalise(model.MEASURES, measures),
+        organisations=organisations,
+        afdelinger=afdelinger,
+        measures=measures,
         kommune_context=model.canonicalise(model.KOMMUNE_CONTEXT, _kommune_context(afd, kom)),
+        aftaler=aftaler,
         provenance=provenance,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -164,8 +165,8 @@ def convert_column(located: Located, column: model.Column) -> None:
         else:
             text = pd.Series([format_number(v) if pd.notna(v) else "" for v in raw], dtype=pd.StringDtype("pyarrow"))
         text = text.where(text != "", pd.NA)
-        if column.allowed:
-            text = text.str.lower()
+        if column.allowed:  # case does not matter: written as the allowed values are (indicator codes in capitals)
+            text = text.str.upper() if all(a.isupper() for a in column.allowed) else text.str.lower()
         if _is_kommune_column(located.table, column.name):
             codes, uniques = pd.factorize(text)
             normalised = np.array([kommuner.normalise_code(u) for u in uniques], dtype=object)
@@ -273,7 +274,9 @@ def run_schema(located: Located) -> None:
     if not located.present:
         return
     try:
-        _schema(located).validate(located.typed, lazy=True)
+        with warnings.catch_warnings():  # pandera's report of the failures warns about pandas internals
+            warnings.simplefilter("ignore", FutureWarning)
+            _schema(located).validate(located.typed, lazy=True)
     except pandera.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         cases = cases[cases["index"].notna()]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from kompas_helpers import model
 from kompas_helpers.files import atomic_folder, read_parquet, recover_folder
+from kompas_helpers.io.agreement_rules import check_agreements
 from kompas_helpers.io.convert import Located, check_duplicates, check_foreign_key, convert_column, run_schema
 from kompas_helpers.io.measure_rules import check_measures
 from kompas_helpers.io.peer_file import PEER_FILE, read_peer_file
@@ -50,7 +51,10 @@ def _read_provenance(found: Inputs, problems: list[Problem]) -> dict | None:
 
 
 def read_input(paths: Sequence[Path | str]) -> model.Dataset:
-    """Read and validate the four input tables from files and/or folders; raise DataError listing every problem."""
+    """Read and validate the input tables from files and/or folders; raise DataError listing every problem.
+
+    An optional table (aftaler) that is not given is empty in the dataset.
+    """
     problems: list[Problem] = []
     found = discover([Path(p) for p in paths], problems)
     hashes: dict[str, str] = {}
@@ -80,7 +84,7 @@ def _read_tables(
     for name, table in model.INPUT_TABLES.items():
         sources = found.sources.get(name, [])
         if not sources:
-            if name not in found.attempted and not found.unreadable_workbooks:
+            if name not in found.attempted and not found.unreadable_workbooks and not table.optional:
                 unrecognised = ", ".join(found.unrecognised)
                 extra = f" Filer, der ikke blev genkendt: {unrecognised}." if unrecognised else ""
                 problems.append(
@@ -127,6 +131,8 @@ def _check_tables(located: dict[str, Located]) -> None:
         )
     if "measures" in located:
         check_measures(located["measures"], afdelinger, organisations)
+    if "aftaler" in located:
+        check_agreements(located["aftaler"], organisations)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -134,10 +140,12 @@ def _check_tables(located: dict[str, Located]) -> None:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _dataset_files(fmt: str) -> list[str]:
+def _dataset_files(fmt: str, required_only: bool = False) -> list[str]:
+    """The files a dataset folder (or an export) holds; `required_only` leaves out the optional tables' files."""
     if fmt == "xlsx":
         return [XLSX_EXPORT_FILE, PROVENANCE_FILE]
-    return [*(f"{name}.{fmt}" for name in model.INPUT_TABLES), PROVENANCE_FILE]
+    tables = [n for n, t in model.INPUT_TABLES.items() if not (required_only and t.optional)]
+    return [*(f"{name}.{fmt}" for name in tables), PROVENANCE_FILE]
 
 
 def _write_provenance(dataset: model.Dataset, folder: Path) -> None:
@@ -169,12 +177,15 @@ def load_dataset(folder: Path | str) -> model.Dataset:
     recover_folder(folder)
     if not folder.is_dir():
         raise _missing_data_problem(folder, "mappen med data findes ikke")
-    missing = [name for name in _dataset_files("parquet") if not (folder / name).is_file()]
+    missing = [name for name in _dataset_files("parquet", required_only=True) if not (folder / name).is_file()]
     if missing:
         raise _missing_data_problem(folder, f"mappen mangler {', '.join(missing)}")
     frames = {}
     for name, table in model.INPUT_TABLES.items():
         path = folder / f"{name}.parquet"
+        if table.optional and not path.is_file():  # a folder saved before the table existed, or without it
+            frames[name] = model.empty(table)
+            continue
         try:
             frames[name] = _ensure_canonical(table, read_parquet(path))
         except Exception as exc:  # a broken or foreign file can fail in many ways
@@ -205,7 +216,7 @@ def load_dataset(folder: Path | str) -> model.Dataset:
 
 
 def _ensure_canonical(table: model.Table, frame: pd.DataFrame) -> pd.DataFrame:
-    expected = [pd.api.types.pandas_dtype(model.CANONICAL_DTYPES[c.dtype]) for c in table.columns]
+    expected = [pd.api.types.pandas_dtype(model.canonical_dtype(c)) for c in table.columns]
     if list(frame.columns) == table.column_names and list(frame.dtypes) == expected:
         return frame.reset_index(drop=True)
     return model.canonicalise(table, frame)
@@ -259,7 +270,8 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> None:
             if column.dtype != "str":
                 continue
             values = frame[column.name].astype(object)
-            for position in np.flatnonzero(values.map(lambda v: bool(ILLEGAL_CHARACTERS_RE.search(v))).to_numpy()):
+            illegal = values.map(lambda v: isinstance(v, str) and bool(ILLEGAL_CHARACTERS_RE.search(v)))
+            for position in np.flatnonzero(illegal.to_numpy(dtype=bool)):
                 part, offset = divmod(int(position), XLSX_MAX_ROWS)
                 problems.append(
                     Problem(

@@ -121,7 +121,7 @@ def _read_csv(source: Source, data: bytes, problems: list[Problem]) -> list[Piec
         filled = (frame != "").any(axis=1).to_numpy(dtype=bool)
         if not filled.all():
             frame, rows = frame[filled].reset_index(drop=True), rows[filled]
-    if len(frame) == 0:
+    if len(frame) == 0 and not table.optional:  # an optional table may be just its header: no rows
         problems.append(Problem.for_file(name, "filen indeholder ingen rækker med data, kun overskriften"))
         return []
     decimal_comma = False if delimiter == "," else None  # semicolon or tab: decide from the numbers
@@ -249,7 +249,7 @@ def _read_xlsx(source: Source, problems: list[Problem], workbooks: Workbooks) ->
             if header is None:
                 problems.append(Problem.for_file(name, "arket er tomt", sheet))
                 continue
-            if not rows:
+            if not rows and not table.optional:
                 problems.append(
                     Problem.for_file(name, "arket indeholder ingen rækker med data, kun overskriften", sheet)
                 )
@@ -278,7 +278,7 @@ def _read_parquet(source: Source, problems: list[Problem]) -> list[Piece]:
     except Exception as exc:  # a broken Parquet file can fail in many ways
         problems.append(unreadable(source.path, "parquet", type(exc).__name__))
         return []
-    if len(frame) == 0:
+    if len(frame) == 0 and not table.optional:
         problems.append(Problem.for_file(name, "filen indeholder ingen rækker"))
         return []
     header = [str(c) for c in frame.columns]
@@ -337,7 +337,7 @@ def _shape_piece(
                     header_row,
                     raw_name.strip(),
                     None,
-                    f"kolonnen er ukendt{hint} Tabellen {table.name} har kolonnerne: {', '.join(wanted)}",
+                    f"kolonnen er ukendt{hint or '.'} Tabellen {table.name} har kolonnerne: {', '.join(wanted)}",
                     sheet,
                 )
             )

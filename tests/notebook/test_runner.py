@@ -523,7 +523,7 @@ def test_a_kommune_slice_equals_the_filtered_table(small_data):
         expected = pq.read_table(path, filters=filters).to_pandas()
         assert fast.table.equals(expected) and list(fast.table.dtypes) == list(expected.dtypes)
         assert fast.years == full.years and fast.synthetic is True and fast.data_hash == full.data_hash
-        for name in ("afdelinger", "organisations", "measures", "kommune_context"):
+        for name in ("afdelinger", "organisations", "measures", "kommune_context", "aftaler"):
             assert getattr(fast.dataset, name).equals(getattr(full.dataset, name)), name
 
 

@@ -150,8 +150,10 @@ def test_files_can_be_given_one_by_one_and_mixed_formats(tmp_path):
     datasets.export_dataset(dataset, tmp_path / "pq", "parquet")
     paths = [tmp_path / "csv" / "organisations.csv", tmp_path / "csv" / "afdelinger.csv"]
     paths += [tmp_path / "pq" / "measures.parquet", tmp_path / "pq" / "kommune_context.parquet"]
-    back = datasets.read_input(paths)
+    back = datasets.read_input([*paths, tmp_path / "pq" / "aftaler.parquet"])
     assert_same_dataset(back, dataset)
+    without = datasets.read_input(paths)  # the agreements are optional
+    assert_same_dataset(without, model.Dataset(**{**vars(dataset), "aftaler": model.empty(model.AFTALER)}))
 
 
 def test_xlsx_measures_split_over_several_sheets(tmp_path, monkeypatch):
@@ -162,7 +164,7 @@ def test_xlsx_measures_split_over_several_sheets(tmp_path, monkeypatch):
     datasets.export_dataset(dataset, tmp_path / "x", "xlsx")
     workbook = openpyxl.load_workbook(tmp_path / "x" / "almenkompas-data.xlsx", read_only=True)
     assert workbook.sheetnames == [
-        "organisations", "afdelinger", "measures", "measures (2)", "measures (3)", "kommune_context",
+        "organisations", "afdelinger", "measures", "measures (2)", "measures (3)", "kommune_context", "aftaler",
     ]  # fmt: skip
     workbook.close()
     assert_same_dataset(datasets.read_input([tmp_path / "x"]), dataset)
@@ -418,6 +420,15 @@ def case_valid_labels_above_dwellings(tmp_path):
         f'measures.csv, række {line}, kolonne "value": værdien "85" er større end afdelingens antal boliger (84 i '
         'kolonnen dwellings i tabellen afdelinger) – målingen "dwellings_label_valid" (Boliger med gyldigt '
         "energimærke) kan ikke overstige antallet af boliger i afdelingen"
+    ]
+
+
+def case_agreement_with_indicator_but_no_deadline(tmp_path):
+    frames = tiny_frames()
+    _set_cell(frames, "aftaler", 0, "deadline_year", "")
+    return semicolon_folder(tmp_path, frames), [
+        'aftaler.csv, række 2, kolonne "deadline_year": cellen er tom – en aftale med et målepunkt (E1 i kolonnen '
+        "indicator) skal have en frist"
     ]
 
 
@@ -853,11 +864,30 @@ def small_datasets(draw) -> model.Dataset:
         [(y, c, draw(st.integers(1, 10**7))) for y in years for c in codes],
         columns=["year", "kommune_code", "dwellings_total"],
     )
+    aftaler = []
+    for number in range(draw(st.integers(0, 3))):
+        code = draw(st.none() | st.sampled_from(registry.CODES))
+        made = draw(st.integers(2000, 2100))
+        share = st.floats(0, 100, allow_nan=False, allow_subnormal=False)
+        aftaler.append(
+            (
+                draw(st.sampled_from(_CODES)),
+                draw(st.sampled_from(org_ids)),
+                f"{made}-{number}",
+                made,
+                draw(_TEXT),
+                code,
+                np.nan if code is None else draw(st.none().map(lambda _: np.nan) | share),
+                np.nan if code is None else draw(share),
+                draw(st.integers(made, 2100)) if code else draw(st.none() | st.integers(made, 2100)),
+            )
+        )
     frames = {
         "organisations": organisations,
         "afdelinger": afdelinger,
         "measures": measures,
         "kommune_context": kommune_context,
+        "aftaler": pd.DataFrame(aftaler, columns=model.AFTALER.column_names),
     }
     return model.Dataset(
         provenance={"synthetic": draw(st.booleans()), "note": draw(_TEXT)},

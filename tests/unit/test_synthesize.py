@@ -7,7 +7,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from kompas_helpers import kommuner, model, registry, synthesize
+from kompas_helpers import agreements, compute, kommuner, model, registry, synthesize, synthetic_agreements
 from kompas_helpers.io import datasets
 
 SMALL = 0.05
@@ -77,11 +77,11 @@ def test_columns_dtypes_and_keys_match_the_model(full: model.Dataset, name: str)
     assert list(frame.columns) == table.column_names
     for column in table.columns:
         values = frame[column.name]
-        assert values.dtype == pd.api.types.pandas_dtype(model.CANONICAL_DTYPES[column.dtype]), column.name
+        assert values.dtype == pd.api.types.pandas_dtype(model.canonical_dtype(column)), column.name
         if not column.nullable:
             assert values.notna().all(), column.name
         if column.allowed:
-            assert set(values.unique()) <= set(column.allowed), column.name
+            assert set(values.dropna().unique()) <= set(column.allowed), column.name
         if column.min_value is not None:
             assert (values.dropna() >= column.min_value).all(), column.name
         if column.max_value is not None:
@@ -102,6 +102,7 @@ def test_default_dataset_passes_input_validation(full: model.Dataset, tmp_path) 
     datasets.export_dataset(full, tmp_path / "export", "parquet")
     back = datasets.read_input([tmp_path / "export"])
     assert len(back.measures) == len(full.measures)
+    pdt.assert_frame_equal(back.aftaler, full.aftaler)
     for name in registry.PART_OF_DWELLINGS:  # the rule is exercised, not vacuous
         counted = full.measures[full.measures["measure"] == name].merge(
             full.afdelinger[["afdeling_id", "dwellings"]], left_on="unit_id", right_on="afdeling_id"
@@ -281,3 +282,59 @@ def test_designated_areas_have_lower_life_chances(wide: pd.DataFrame) -> None:
     others = rows[rows["area_status"] == "ingen"]
     work, adults = "residents_18_64_in_work_or_education", "residents_18_64"
     assert _ratio(designated, work, adults) < 0.6 < _ratio(others, work, adults)
+
+
+# --- agreements (aftaler) ----------------------------------------------------------------------------------------
+
+
+def test_agreements_for_every_organisation_made_in_its_tilsynskommune(full: model.Dataset) -> None:
+    aftaler = full.aftaler
+    per_org = aftaler.groupby("organisation_id").size()
+    assert set(per_org.index) == set(full.organisations["organisation_id"])
+    assert per_org.between(2, 4).all() and set(per_org) == {2, 3, 4}
+    hjemsted = full.organisations.set_index("organisation_id")["hjemsted_kommune_code"]
+    assert (aftaler["kommune_code"] == aftaler["organisation_id"].map(hjemsted)).all()
+    assert set(aftaler["year_made"]) == {2021, 2022, 2023, 2024}
+    assert aftaler["text"].str.len().min() > 20
+
+
+def test_agreements_mix_indicators_and_free_text_and_due_and_not_due(full: model.Dataset) -> None:
+    aftaler = full.aftaler
+    tied = aftaler[aftaler["indicator"].notna()]
+    free = aftaler[aftaler["indicator"].isna()]
+    assert 0.35 <= len(tied) / len(aftaler) <= 0.65
+    assert tied["indicator"].nunique() >= 8
+    assert set(tied["indicator"]) <= set(synthetic_agreements.TIED_TEXTS)
+    assert tied[["baseline", "target", "deadline_year"]].notna().all().all()
+    assert free[["baseline", "target"]].isna().all().all()
+    assert free["deadline_year"].notna().any() and free["deadline_year"].isna().any()
+    assert set(free["text"]) <= set(synthetic_agreements.FREE_TEXTS)
+    deadlines = aftaler["deadline_year"].dropna()
+    assert deadlines.between(2024, 2027).all() and (deadlines >= aftaler.loc[deadlines.index, "year_made"]).all()
+    assert (tied["deadline_year"] < 2025).any() and (tied["deadline_year"] > 2025).any()  # overdue and not yet due
+    for row in tied.itertuples():  # every target is an improvement in the indicator's direction (or the top)
+        indicator = registry.get(row.indicator)
+        better = row.target > row.baseline if indicator.direction == "higher_better" else row.target < row.baseline
+        assert better or row.target == row.baseline, row
+        assert f"senest i {row.deadline_year}" in row.text
+
+
+def test_agreements_draw_from_their_own_random_stream(small: model.Dataset, monkeypatch) -> None:
+    """The other tables are the same with or without the agreements: they are drawn from a generator of their own."""
+    monkeypatch.setattr(synthetic_agreements, "agreements", lambda *args: model.empty(model.AFTALER))
+    without = synthesize.synthesize(seed=7, scale=SMALL)
+    for name in ("organisations", "afdelinger", "measures", "kommune_context"):
+        pdt.assert_frame_equal(without.table(name), small.table(name), check_exact=True)
+    assert len(without.aftaler) == 0 < len(small.aftaler)
+
+
+def test_agreement_baselines_are_the_computed_figures_and_every_status_occurs(small: model.Dataset) -> None:
+    table = compute.indicator_table(small)
+    tied = small.aftaler[small.aftaler["indicator"].notna()]
+    for row in tied.itertuples(index=False):
+        then = agreements.status(pd.DataFrame([row._asdict()]).astype(small.aftaler.dtypes), table, row.year_made)
+        decimals = registry.get(row.indicator).decimals
+        assert then["level"].iloc[0] in ("organisation_kommune", "organisation")
+        assert round(then["current"].iloc[0], decimals) == row.baseline, row
+    now = agreements.status(small.aftaler, table, 2025)
+    assert {"opfyldt", "ikke på vej", "fri tekst", "kan ikke vurderes"} <= set(now["status"])
