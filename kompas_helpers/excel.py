@@ -14,6 +14,21 @@ from kompas_helpers.files import atomic_write
 from kompas_helpers.report import method, overview
 
 SHEET_ABOUT = "Om data"
+SHEET_AGREEMENTS = "Aftaler"
+AGREEMENT_COLUMNS = (
+    ("kommune_code", "Kommune", 9),
+    ("organisation_id", "Boligorganisation", 14),
+    ("agreement_id", "Aftale", 10),
+    ("year_made", "Indgået", 9),
+    ("text", "Indhold", 60),
+    ("indicator", "Målepunkt", 10),
+    ("baseline", "Udgangspunkt", 12),
+    ("target", "Mål", 10),
+    ("deadline_year", "Frist", 8),
+    ("current", "Tal i året", 10),
+    ("status", "Status", 16),
+    ("reason", "Begrundelse", 60),
+)
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 4  # the data starts on the row below the header
 FIRST_DATA_ROW = HEADER_ROW + 1
 NOT_COMPUTABLE = "–"  # a change that cannot be computed (no figure the year before)
@@ -188,6 +203,7 @@ def write_workbook(
     data_hash: str,
     version: str,
     generated: dt.datetime | None = None,
+    agreements: pd.DataFrame | None = None,
 ) -> None:
     """Write the kommune's nøgletal.xlsx atomically (a failed write leaves an earlier file untouched).
 
@@ -230,6 +246,8 @@ def write_workbook(
                     cell.alignment = Alignment(horizontal="right")
         sheet.freeze_panes = sheet.cell(FIRST_DATA_ROW, 3)
         sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(COLUMNS))}{HEADER_ROW + max(len(frame), 1)}"
+    if agreements is not None:
+        _agreements_sheet(workbook.create_sheet(SHEET_AGREEMENTS), agreements, name, bold)
     about = workbook.create_sheet(SHEET_ABOUT)
     about.cell(TITLE_ROW, 1, "Om data").font = Font(bold=True, size=14)
     about.column_dimensions["A"].width = 36
@@ -249,3 +267,22 @@ def write_workbook(
         about.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
     with atomic_write(path) as tmp:
         workbook.save(tmp)
+
+
+def _agreements_sheet(sheet, status: pd.DataFrame, name: str, bold) -> None:
+    """The kommune's agreements with their computed status: numbers as numbers, text as text, empty where none."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.cell(TITLE_ROW, 1, f"Aftaler med boligorganisationerne i {name}").font = Font(bold=True, size=14)
+    for col, (_key, header, width) in enumerate(AGREEMENT_COLUMNS, start=1):
+        sheet.cell(HEADER_ROW, col, header).font = bold
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    for offset, r in enumerate(status.to_dict("records")):
+        for col, (key, _header, _width) in enumerate(AGREEMENT_COLUMNS, start=1):
+            value = r.get(key)
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                continue
+            cell = sheet.cell(FIRST_DATA_ROW + offset, col, value.item() if hasattr(value, "item") else value)
+            if key in ("text", "reason"):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")

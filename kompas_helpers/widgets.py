@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import ipywidgets as w
 
 from kompas_helpers import bundle, danish, figures, fmt, kommuner, plots, registry
+from kompas_helpers.organisation import listing
 from kompas_helpers.report.header import banner_html, vintage_da
 from kompas_helpers.report.indicator import comparison_table, indicator_html, indicator_intro_html
 from kompas_helpers.report.markup import style_html, table_html
@@ -396,7 +397,9 @@ class DashboardApp(_Page):
             )
 
         def stock() -> None:
-            parts["stock"].value = section(f"Almene boligorganisationer i {name}", almene_stock_html(b, code))
+            parts["stock"].value = section(
+                f"Almene boligorganisationer i {name}", almene_stock_html(b, code) + listing.page_links_html(b, code)
+            )
 
         def questions() -> None:
             parts["questions"].value = section("Dialogspørgsmål", questions_html(b, code, year))

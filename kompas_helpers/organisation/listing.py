@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from kompas_helpers import danish, fmt, kommuner, reportset
-from kompas_helpers.organisation import completeness
+from kompas_helpers.organisation import agreements_view, completeness
 from kompas_helpers.organisation.facts import SHEETS_FOLDER, active_in, supervised_by
 from kompas_helpers.report.markup import display, esc, note, wrap
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def _link(href: str, text: str) -> str:
-    return f'<a href="{esc(quote(href))}">{esc(text)}</a>'
+    return f'<a href="{esc(quote(href, safe="/?=&"))}">{esc(text)}</a>'
 
 
 def supervised_table(b: Bundle, kommune_code: str, year: int) -> pd.DataFrame:
@@ -39,11 +39,13 @@ def listing_html(b: Bundle, kommune_code: str, year: int) -> str:
         items = []
         for org in own:
             done, of = completeness.score(b, org.organisation_id, year)
+            behind, made = agreements_view.counts(b, org.organisation_id, year, kommune_code)
             link = _link(f"{SHEETS_FOLDER}/{org.file_stem}.html", f"{org.name} ({org.organisation_id})")
             items.append(
                 f"<li>{link}: {danish.count_da(org.afdelinger, 'afdeling', 'afdelinger')}, "
                 f"{danish.count_da(org.dwellings, 'bolig', 'boliger')}; {done} af {of} målepunkter indberettet for "
-                f"mindst {fmt.percent(completeness.COMPLETE_COVERAGE)} af boligerne</li>"
+                f"mindst {fmt.percent(completeness.COMPLETE_COVERAGE)} af boligerne; {behind} af "
+                f"{danish.count_da(made, 'aftale', 'aftaler')} ikke på vej</li>"
             )
         parts.append(f"<p>{esc(name)} fører tilsyn med og holder styringsdialog med:</p><ul>{''.join(items)}</ul>")
     else:
@@ -66,3 +68,18 @@ def listing_html(b: Bundle, kommune_code: str, year: int) -> str:
 
 def show_listing(b: Bundle, kommune_code: str, year: int) -> None:
     display(listing_html(b, kommune_code, year))
+
+
+def page_links_html(b: Bundle, kommune_code: str) -> str:
+    """Links from the dashboard to the Voilà dialogue sheet of each organisation with afdelinger in the kommune."""
+    orgs = active_in(b, kommune_code)
+    if not orgs:
+        return ""
+    items = []
+    for org in orgs:
+        seat = (
+            "" if org.tilsynskommune == kommune_code else f" (tilsyn: {kommuner.kommune_info(org.tilsynskommune)[0]})"
+        )
+        link = _link(f"organisation.ipynb?organisation={org.organisation_id}", org.name)
+        items.append(f"<li>{link}{esc(seat)}</li>")
+    return wrap(f"<p><strong>Dialogark for boligorganisationerne:</strong></p><ul>{''.join(items)}</ul>")

@@ -42,7 +42,9 @@ class OrganisationApp(_Page):
         super().__init__(b, first.tilsynskommune if first else "", year)
         self.default_organisation = first.organisation_id if first else ""
         self.organisation = dropdown([], "Boligorganisation", "520px")
-        self.parts = {name: w.HTML() for name in ("heading", "indicators", "reporting", "afdelinger", "questions")}
+        self.parts = {
+            name: w.HTML() for name in ("heading", "indicators", "reporting", "agreements", "afdelinger", "questions")
+        }
         self.root = w.VBox(
             [self.head, self.message, w.HBox([self.kommune, self.organisation, self.year]), *self.parts.values()]
         )
@@ -81,7 +83,7 @@ class OrganisationApp(_Page):
                 f'<div class="kompas kompas-heading"><h1>{TITLE_DA}</h1></div>'
                 f'<p class="kompas-pending">{html.escape(name)} boligorganisationer vises her; vælg en.</p>'
             )
-            for key in ("indicators", "reporting", "afdelinger", "questions"):
+            for key in ("indicators", "reporting", "agreements", "afdelinger", "questions"):
                 self.parts[key].value = ""
             return
         b, year = self.bundle, int(year)
@@ -99,6 +101,9 @@ class OrganisationApp(_Page):
         def reporting() -> None:
             self.parts["reporting"].value = section("Indberetning", show.completeness_html(b, organisation, year))
 
+        def agreements() -> None:
+            self.parts["agreements"].value = section("Aftaler fulgt op", show.agreements_html(b, organisation, year))
+
         def afdelinger() -> None:
             self.parts["afdelinger"].value = section("Afdelingerne", show.afdelinger_html(b, organisation, year))
 
@@ -107,7 +112,7 @@ class OrganisationApp(_Page):
                 "Spørgsmål til styringsdialogen", show.questions_html(b, organisation, year)
             )
 
-        self._run("organisation", [heading, indicators, reporting, afdelinger, questions], now=2)
+        self._run("organisation", [heading, indicators, reporting, agreements, afdelinger, questions], now=2)
 
 
 def organisation_app(organisation_id: str = "", year: int = 0) -> OrganisationApp:

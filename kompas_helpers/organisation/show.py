@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kompas_helpers import danish, fmt, kommuner, peers
-from kompas_helpers.organisation import afdelinger, completeness, indicators, questions
+from kompas_helpers import agreements, danish, fmt, kommuner, peers
+from kompas_helpers.organisation import afdelinger, agreements_view, completeness, indicators, questions
 from kompas_helpers.organisation.facts import get
 from kompas_helpers.report.header import banner_html, vintage_da
 from kompas_helpers.report.markup import bullets, display, esc, note, style_html, table_html, wrap
@@ -123,3 +123,18 @@ def method(b: Bundle, organisation_id: str) -> None:
                      b.dataset.organisations["organisation_name"].astype(str), strict=True))  # fmt: skip
     listed = ", ".join(f"{names.get(t, t)} ({t})" for t in twins) or "ingen"
     display(wrap(f"<p>{esc(danish.genitive(org.name))} tvillinger: {esc(listed)}.</p>") + method_html(None))
+
+
+def agreements_html(b: Bundle, organisation_id: str, year: int) -> str:
+    table = agreements_view.agreements_table(b, organisation_id, year)
+    if table.empty:
+        return wrap(note("Der er ingen aftaler med boligorganisationen i data."))
+    return wrap(
+        table_html(table, numeric=["Udgangspunkt", "Mål", f"Tal {year}"], caption=f"Aftaler fulgt op, {year}"),
+        note(agreements.status_rule_da()),
+        note("Aftaler uden målepunkt («fri tekst») vurderes på mødet; konklusionen skrives i referatet."),
+    )
+
+
+def agreements_section(b: Bundle, organisation_id: str, year: int) -> None:
+    display(agreements_html(b, organisation_id, year))

@@ -203,7 +203,13 @@ class Driver:
         return self._shared_tables[digest]
 
     def _run_excel(self, job: Job) -> JobResult:
+        from kompas_helpers import agreements, bundle
+
         path = Path(job.folder) / EXCEL_FILE
+        # The kommune's agreements are judged on its own rows (its organisations' afdelinger in the kommune).
+        own = bundle.load(job.parameters.get("data") or None, kommune_code=job.kommune.code)
+        made = own.dataset.aftaler
+        made = made[(made["kommune_code"].astype(str) == job.kommune.code).to_numpy()].reset_index(drop=True)
         self._excel.write_workbook(
             path,
             self._shared_table(job.data_hash),
@@ -211,6 +217,7 @@ class Driver:
             provenance=job.provenance,
             data_hash=job.data_hash,
             version=job.version,
+            agreements=agreements.status(made, own.table, job.year),
         )
         return JobResult(job.index, job.kommune.code, job.name, OK, 0.0, files=[path.name])
 

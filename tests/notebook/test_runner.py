@@ -199,7 +199,9 @@ def test_excel_reads_back_with_the_table_values(full_run, small_data):
     kommune_rows = table[table["level"] == "kommune"]
     for code, folder in FOLDERS.items():
         book = openpyxl.load_workbook(full_run.out_dir / folder / reportset.EXCEL_FILE)
-        assert book.sheetnames == [*registry.DIMENSION_NAMES_DA.values(), excel.SHEET_ABOUT]
+        assert book.sheetnames == [*registry.DIMENSION_NAMES_DA.values(), excel.SHEET_AGREEMENTS, excel.SHEET_ABOUT]
+        agreements = list(book[excel.SHEET_AGREEMENTS].iter_rows(min_row=excel.FIRST_DATA_ROW, values_only=True))
+        assert agreements and all(row[0] == code for row in agreements)  # the kommune's own agreements
         rows = {}
         for name in registry.DIMENSION_NAMES_DA.values():
             assert book[name].cell(excel.NOTE_ROW, 1).value == fmt.SYNTHETIC_BANNER_DA

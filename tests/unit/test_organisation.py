@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kompas_helpers import compute, registry
 from kompas_helpers.bundle import Bundle
 from kompas_helpers.errors import ParameterError
-from kompas_helpers.organisation import afdelinger, completeness, facts, indicators, listing, questions
+from kompas_helpers.organisation import afdelinger, agreements_view, completeness, facts, indicators, listing, questions
 from tests.fixtures import handmade
 
 
@@ -117,3 +118,64 @@ def test_questions_name_the_organisation(b):
     assert list(q.columns) == ["Anledning", "Målepunkt", "Spørgsmål"]
     assert all("Boligselskabet Nord" in text or not text.startswith("For ") for text in q["Spørgsmål"])
     assert "Diskretion" not in set(q["Anledning"])
+
+
+def _with_agreements() -> Bundle:
+    from kompas_helpers import model
+
+    dataset = handmade.dataset(handmade.all_2024())
+    rows = pd.DataFrame(
+        {
+            "kommune_code": ["101", "101", "751"],
+            "organisation_id": ["O1", "O1", "O2"],
+            "agreement_id": ["A1", "A2", "B1"],
+            "year_made": [2024, 2024, 2024],
+            "text": ["Varmeforbruget sænkes til 100 kWh/m².", "Et fælles møde om boligsocial indsats.", "Mere A–C."],
+            "indicator": ["E1", None, "E3"],
+            "baseline": [120.0, None, 90.0],
+            "target": [100.0, None, 99.0],
+            "deadline_year": [2025, None, 2026],
+        }
+    )
+    dataset.aftaler = model.canonicalise(model.AFTALER, rows)
+    return Bundle(dataset, compute.indicator_table(dataset), Path("handmade"), "0" * 64)
+
+
+def test_agreements_are_followed_up_in_the_sheet_and_counted_for_the_kommune():
+    b = _with_agreements()
+    table = agreements_view.agreements_table(b, "O1", 2025)
+    assert table["Aftale"].tolist() == ["A1", "A2"]
+    # A1: Solgården's heat in København fell from 120 to 110 kWh/m² in 2025 (880000/8000); the target 100 by 2025
+    # is missed.
+    a1 = table.iloc[0]
+    assert (a1["Udgangspunkt"], a1["Mål"], a1["Frist"], a1["Tal 2025"], a1["Status"]) == (
+        "120 kWh/m²", "100 kWh/m²", "2025", "110 kWh/m²", "ikke på vej",
+    )  # fmt: skip
+    assert table.iloc[1]["Status"] == "fri tekst"
+    assert agreements_view.counts(b, "O1", 2025, "101") == (1, 2)
+    assert "1 af 2 aftaler ikke på vej" in listing.listing_html(b, "101", 2025)
+
+
+def test_the_kommunes_workbook_has_its_agreements_with_status(tmp_path):
+    import openpyxl
+
+    from kompas_helpers import agreements, excel
+
+    b = _with_agreements()
+    made = b.dataset.aftaler[b.dataset.aftaler["kommune_code"] == "101"].reset_index(drop=True)
+    path = tmp_path / "nøgletal.xlsx"
+    excel.write_workbook(
+        path, b.table, "101", provenance={"synthetic": True}, data_hash="0" * 64, version="0",
+        agreements=agreements.status(made, b.table, 2025),
+    )  # fmt: skip
+    sheet = openpyxl.load_workbook(path)[excel.SHEET_AGREEMENTS]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=excel.FIRST_DATA_ROW)]
+    assert [r[2] for r in rows] == ["A1", "A2"]
+    assert rows[0][6:11] == [120, 100, 2025, pytest.approx(880000 / 8000), "ikke på vej"]
+    assert rows[1][5] is None and rows[1][10] == "fri tekst"  # no indicator: the cells stay empty, not 0
+
+
+def test_the_dashboard_links_to_each_organisations_page(b):
+    html = listing.page_links_html(b, "101")
+    assert 'href="organisation.ipynb?organisation=O1"' in html and 'href="organisation.ipynb?organisation=O2"' in html
+    assert "(tilsyn: Aarhus)" in html  # O2 is supervised elsewhere
