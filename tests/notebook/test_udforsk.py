@@ -75,3 +75,12 @@ def test_committed_without_outputs():
     for c in nb.cells:
         if c.cell_type == "code":
             assert c.outputs == [] and c.execution_count is None, c.get("id")
+
+
+def test_the_analyst_gets_one_organisations_sheet_data_and_the_agreements(executed):
+    organisation = text_of(cell(executed, "organisation"))
+    assert all(code in organisation for code in ("E1", "S8", "G6"))
+    assert any(word in organisation for word in ("as_expected", "better", "worse", "too_few"))  # the verdicts
+    assert "reported_units" in text_of(cell(executed, "completeness"))
+    statuses = text_of(cell(executed, "agreements"))
+    assert "status" in statuses and ("ikke på vej" in statuses or "fri tekst" in statuses)
