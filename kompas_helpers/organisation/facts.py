@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from kompas_helpers import cuts, danish, kommuner, reportset
 from kompas_helpers.errors import ParameterError
+from kompas_helpers.report.params import check_year
 
 if TYPE_CHECKING:
     from kompas_helpers.bundle import Bundle
@@ -89,14 +88,4 @@ def active_in(b: Bundle, kommune_code: str) -> list[Organisation]:
 
 def check_params(b: Bundle, organisation_id: object, year: object) -> tuple[str, int]:
     """The organisation's id and the report year (0 means the latest year), or a ParameterError in Danish."""
-    org = get(b, organisation_id)
-    if isinstance(year, bool) or not isinstance(year, int | np.integer):
-        raise ParameterError(f"Året skal være et heltal, fx 2024 (eller 0 for det seneste år), ikke {year!r}.")
-    if int(year) == 0:
-        return org.organisation_id, int(b.latest_year)
-    if int(year) not in b.years:
-        raise ParameterError(
-            f"Året {int(year)} findes ikke i data. Data dækker {danish.year_span(b.years)}; vælg et af de år, "
-            "eller 0 for det seneste år."
-        )
-    return org.organisation_id, int(year)
+    return get(b, organisation_id).organisation_id, check_year(b, year)

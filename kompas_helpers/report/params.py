@@ -23,13 +23,18 @@ def check_params(b: Bundle, kommune_code: object, year: int) -> tuple[str, int]:
     found = kommuner.find(kommune_code)
     if found is None:
         raise ParameterError(kommuner.unknown_message([kommune_code]))
+    return found.code, check_year(b, year)
+
+
+def check_year(b: Bundle, year: object) -> int:
+    """The report year (0 means the latest year in the data), or a ParameterError in Danish."""
     if isinstance(year, bool) or not isinstance(year, int | np.integer):
         raise ParameterError(f"Året skal være et heltal, fx 2024 (eller 0 for det seneste år), ikke {year!r}.")
     if int(year) == 0:
-        return found.code, int(b.latest_year)
+        return int(b.latest_year)
     if int(year) not in b.years:
         raise ParameterError(
             f"Året {int(year)} findes ikke i data. Data dækker {danish.year_span(b.years)}; vælg et af de år, "
             "eller 0 for det seneste år."
         )
-    return found.code, int(year)
+    return int(year)
