@@ -22,11 +22,11 @@ def table() -> pd.DataFrame:
 
 
 def name(kommune_code: str) -> str:
-    k = _kommuner_cached()
-    match = k.loc[k["kommune_code"] == str(kommune_code), "kommune_name"]
-    if match.empty:
-        raise KeyError(f"Ukendt kommunekode {kommune_code!r}: ikke en af de 98 kommuner")
-    return str(match.iloc[0])
+    """The kommune's name (from the cached lookup); KeyError for a code that is not one of the 98."""
+    try:
+        return lookup()[str(kommune_code)][0]
+    except KeyError:
+        raise KeyError(f"Ukendt kommunekode {kommune_code!r}: ikke en af de 98 kommuner") from None
 
 
 def normalise_code(value: object) -> str:

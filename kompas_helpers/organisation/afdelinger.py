@@ -45,7 +45,7 @@ def afdelinger_table(b: Bundle, organisation_id: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Afdeling": [f"{n} ({i})" for n, i in zip(mine["afdeling_name"], mine["afdeling_id"], strict=True)],
-            "Kommune": [kommuners_name(str(k)) for k in mine["kommune_code"]],
+            "Kommune": [kommuner.name(str(k)) for k in mine["kommune_code"]],
             "Boliger": [fmt.number(v) for v in mine["dwellings"]],
             "Byggeår": [str(int(v)) for v in mine["year_built"]],
             "Boligtype": [HOUSING_DA.get(str(v), str(v)) for v in mine["housing_type"]],
@@ -53,10 +53,6 @@ def afdelinger_table(b: Bundle, organisation_id: str) -> pd.DataFrame:
             "Forhold": [flags_da(a, h) for a, h in zip(mine["area_status"], mine["helhedsplan"], strict=True)],
         }
     )
-
-
-def kommuners_name(code: str) -> str:
-    return kommuner.kommune_info(code)[0]
 
 
 def extremes(b: Bundle, organisation_id: str, year: int, code: str) -> pd.DataFrame:
@@ -82,7 +78,7 @@ def extremes(b: Bundle, organisation_id: str, year: int, code: str) -> pd.DataFr
                 [
                     label,
                     f"{a['afdeling_name']} ({r.unit_id})",
-                    kommuners_name(str(r.kommune_code)),
+                    kommuner.name(str(r.kommune_code)),
                     fmt.number(r.value, i.decimals),
                     flags_da(a["area_status"], bool(a["helhedsplan"])),
                 ]

@@ -121,7 +121,7 @@ def indicator_table(b: Bundle, organisation_id: str, year: int) -> pd.DataFrame:
     """
     org = get(b, organisation_id)
     d = organisation_data(b, organisation_id, year)
-    seat_name = kommuner.kommune_info(org.tilsynskommune)[0]
+    seat_name = kommuner.name(org.tilsynskommune)
     rows = []
     for code, r in d.iterrows():
         dec = int(r["decimals"])
@@ -165,5 +165,5 @@ def kommune_table(b: Bundle, organisation_id: str, year: int) -> pd.DataFrame:
     split = by_kommune(b, organisation_id, year)
     codes = [c for c in registry.CODES if registry.get(c).level == "afdeling"]
     rows = [[c, registry.get(c).name_da, registry.get(c).unit, *(split.loc[c, k] for k in org.kommuner)] for c in codes]
-    names = [kommuner.kommune_info(k)[0] for k in org.kommuner]
+    names = [kommuner.name(k) for k in org.kommuner]
     return pd.DataFrame(rows, columns=["Kode", "Målepunkt", "Enhed", *names])

@@ -32,7 +32,7 @@ def supervised_table(b: Bundle, kommune_code: str, year: int) -> pd.DataFrame:
 
 def listing_html(b: Bundle, kommune_code: str, year: int) -> str:
     """The section for the kommune overview, with links that work from the kommune's folder of the report set."""
-    name = kommuner.kommune_info(kommune_code)[0]
+    name = kommuner.kommune_info(kommune_code)[0]  # ParameterError for a code outside the 98
     own = supervised_by(b, kommune_code)
     parts = []
     if own:
@@ -54,7 +54,7 @@ def listing_html(b: Bundle, kommune_code: str, year: int) -> str:
     if others:
         items = []
         for org in others:
-            seat = kommuner.kommune_info(org.tilsynskommune)[0]
+            seat = kommuner.name(org.tilsynskommune)
             folder = reportset.kommune_folder(org.tilsynskommune, seat)
             link = _link(f"../{folder}/{SHEETS_FOLDER}/{org.file_stem}.html", f"{org.name} ({org.organisation_id})")
             items.append(f"<li>{link}: styringsdialog i {esc(seat)}</li>")
@@ -77,9 +77,7 @@ def page_links_html(b: Bundle, kommune_code: str) -> str:
         return ""
     items = []
     for org in orgs:
-        seat = (
-            "" if org.tilsynskommune == kommune_code else f" (tilsyn: {kommuner.kommune_info(org.tilsynskommune)[0]})"
-        )
+        seat = "" if org.tilsynskommune == kommune_code else f" (tilsyn: {kommuner.name(org.tilsynskommune)})"
         link = _link(f"organisation.ipynb?organisation={org.organisation_id}", org.name)
         items.append(f"<li>{link}{esc(seat)}</li>")
     return wrap(f"<p><strong>Dialogark for boligorganisationerne:</strong></p><ul>{''.join(items)}</ul>")

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 def header_html(b: Bundle, organisation_id: str, year: int) -> str:
     """The sheet's header: CSS, synthetic banner, the organisation, its tilsynskommune, its size and the vintage."""
     org = get(b, organisation_id)
-    seat = kommuner.kommune_info(org.tilsynskommune)[0]
-    where = ", ".join(kommuner.kommune_info(k)[0] for k in org.kommuner)
+    seat = kommuner.name(org.tilsynskommune)
+    where = ", ".join(kommuner.name(k) for k in org.kommuner)
     meta = (
         f"Tilsynskommune: {seat} · {danish.count_da(org.afdelinger, 'afdeling', 'afdelinger')} med "
         f"{danish.count_da(org.dwellings, 'bolig', 'boliger')} i {where} · rapportår {year} · {vintage_da(b)}"
