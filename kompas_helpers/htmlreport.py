@@ -1,14 +1,13 @@
-"""Executed notebooks as self-contained Danish HTML reports (no code, no network), and the index of a run."""
+"""Executed notebooks as self-contained Danish HTML reports (no code, no network)."""
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import html
 import re
 from functools import lru_cache
 
-from kompas_helpers import danish, fmt, reportset, style
+from kompas_helpers import navigation, style
 
 PAGE_CSS = """
 body { margin: 0 auto; padding: 1.5em 2em 3em; max-width: 68em; line-height: 1.4; }
@@ -30,6 +29,7 @@ PAGE = """<!DOCTYPE html>
 <style>{css}</style>
 </head>
 <body>
+{nav}
 <main>
 {body}
 </main>
@@ -119,130 +119,17 @@ def external_resources(page: str) -> list[str]:
     return found
 
 
-def page(title: str, body: str, footer: str = "") -> str:
-    """A complete, self-contained Danish HTML page."""
+def page(title: str, body: str, footer: str = "", nav: str = "") -> str:
+    """A complete, self-contained Danish HTML page (with the report set's navigation bar `nav` above the content)."""
     foot = f'<footer class="kompas-footer">{footer}</footer>' if footer else ""
+    css = PAGE_CSS + (navigation.CSS if nav else "")
     return make_offline(
-        PAGE.format(head=style.page_head(), title=html.escape(title), css=PAGE_CSS, body=body, footer=foot)
+        PAGE.format(head=style.page_head(), title=html.escape(title), css=css, nav=nav, body=body, footer=foot)
     )
 
 
-def notebook_html(nb, title: str, footer: str = "") -> str:
+def notebook_html(nb, title: str, footer: str = "", nav: str = "") -> str:
     """An executed notebook as a report page: outputs and text only (no code cells, no prompts), figures embedded."""
     body, _ = _exporter().from_notebook_node(_readable_copy(nb))
     body = _IMG_WITHOUT_ALT.sub(f'<img alt="{FIGURE_ALT_DA}"', _ANCHOR_LINK.sub("", body))
-    return page(title, body, footer)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# The index of a year's reports
-# ----------------------------------------------------------------------------------------------------------------
-
-INDEX_CSS = """
-h1 { margin-bottom: 0.2em; }
-.banner { border: 3px solid #111; background: #fff1b8; padding: 0.6em 0.9em; font-weight: 700; margin: 0.6em 0; }
-.meta { color: #333; font-size: 10pt; }
-.warn { background: #fde2e1; border-left: 4px solid #b00020; padding: 0.4em 0.8em; }
-table.index { border-collapse: collapse; width: 100%; font-size: 10pt; }
-table.index th, table.index td { border-bottom: 1px solid #bbb; padding: 0.3em 0.5em; text-align: left;
-  vertical-align: top; }
-table.index thead th { border-bottom: 2px solid #111; background: #f0f0f0; position: sticky; top: 0; }
-.fail { color: #b00020; font-weight: 700; }
-.old { color: #555; font-size: 9pt; }
-"""
-
-
-def _when(iso: str | None) -> str:
-    if not iso:
-        return ""
-    return danish.timestamp(dt.datetime.fromisoformat(iso))
-
-
-def _link(folder: str, file: str, text: str) -> str:
-    from urllib.parse import quote
-
-    return f'<a href="{html.escape(quote(f"{folder}/{file}"))}">{html.escape(text)}</a>'
-
-
-def _index_cell(folder: str, name: str, output: dict, run_started: str, present) -> str:
-    target = next((f for f in output.get("files", []) if f.endswith((".html", ".xlsx"))), None)
-    available = target is not None and present(folder, target)
-    text = "nøgletal.xlsx" if name == reportset.EXCEL_JOB else "rapport"
-    status = output.get("status")
-    if status == "ok" and available:
-        cell = _link(folder, target, text)
-        if output.get("run_started") != run_started:
-            cell += f' <span class="old">({html.escape(_when(output.get("run_started")))})</span>'
-        return cell
-    word = reportset.STATUS_DA[status] if status in (reportset.FAILED, reportset.INTERRUPTED) else "mangler"
-    cell = f'<span class="fail">{word}</span>'
-    if available and output.get("last_ok"):
-        cell += f"<br>{_link(folder, target, 'tidligere udgave')} "
-        cell += f'<span class="old">({html.escape(_when(output["last_ok"]))})</span>'
-    return cell
-
-
-def index_html(manifest: dict, present) -> str:
-    """The year's index page: every kommune's reports and workbook with their status (Danish, self-contained).
-
-    `present(folder, file)` tells whether an output file exists (a failed report may still have an earlier one).
-    """
-    run = manifest["run"]
-    reports = manifest["reports"]
-    sheet_prefix = f"{reportset.SHEETS_FOLDER}/"
-    names = {name for entry in reports.values() for name in entry["outputs"] if not name.startswith(sheet_prefix)}
-    order = [n for n in reportset.TEMPLATES if n in names] + sorted(names - {*reportset.TEMPLATES, reportset.EXCEL_JOB})
-    order += [reportset.EXCEL_JOB] if reportset.EXCEL_JOB in names else []
-    titles = {}
-    for entry in reports.values():
-        for name, output in entry["outputs"].items():
-            titles.setdefault(name, output.get("title", name))
-    has_sheets = any(n.startswith(sheet_prefix) for entry in reports.values() for n in entry["outputs"])
-    head = "".join(f"<th>{html.escape(titles[n])}</th>" for n in order)
-    head += f"<th>{html.escape(reportset.TEMPLATE_TITLES_DA['organisation'])}</th>" if has_sheets else ""
-    rows = []
-    failed = 0
-    for code, entry in sorted(reports.items(), key=lambda item: danish.sort_key(item[1]["kommune_name"])):
-        cells = []
-        for name in order:
-            output = entry["outputs"].get(name)
-            if output is None:
-                cells.append("<td>–</td>")
-                continue
-            failed += output.get("status") != "ok"
-            cells.append(f"<td>{_index_cell(entry['folder'], name, output, run['started'], present)}</td>")
-        if has_sheets:
-            sheets = sorted((n, o) for n, o in entry["outputs"].items() if n.startswith(sheet_prefix))
-            failed += sum(o.get("status") != "ok" for _n, o in sheets)
-            links = [
-                f"{html.escape(o.get('title', n))}: {_index_cell(entry['folder'], n, o, run['started'], present)}"
-                for n, o in sheets
-            ]
-            cells.append(f"<td>{'<br>'.join(links) or '–'}</td>")
-        kommune = f'{html.escape(entry["kommune_name"])} <span class="old">({html.escape(code)})</span>'
-        rows.append(f'<tr><th scope="row">{kommune}</th><td>{html.escape(entry["region"])}</td>{"".join(cells)}</tr>')
-    counts = run["counts"]
-    parts = [
-        f"<style>{INDEX_CSS}</style>",
-        f"<h1>AlmenKompas – rapporter for {manifest['year']}</h1>",
-    ]
-    if manifest.get("synthetic"):
-        parts.append(f'<p class="banner">{html.escape(fmt.SYNTHETIC_BANNER_DA)}</p>')
-    total = sum(counts.values())
-    parts.append(
-        f'<p class="meta">Seneste kørsel {html.escape(_when(run["started"]))}: {counts["ok"]} af {total} rapporter '
-        f"og regneark lavet, {counts['failed']} fejlede"
-        + (f", {counts['interrupted']} afbrudt" if counts.get("interrupted") else "")
-        + f". {len(reports)} kommuner i alt. Datasæt {html.escape(manifest['data_hash'][:12])}.</p>"
-    )
-    if failed:
-        parts.append(
-            f'<p class="warn">{failed} rapporter eller regneark blev ikke lavet i den seneste kørsel. Hvor der findes '
-            "en tidligere udgave, kan den stadig åbnes; detaljer står i manifest.json.</p>"
-        )
-    parts.append(
-        '<table class="index"><thead><tr><th>Kommune</th><th>Region</th>'
-        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
-    footer = f"AlmenKompas-arbejdsbogen {html.escape(manifest['package_version'])}"
-    return page(f"AlmenKompas – rapporter for {manifest['year']}", "\n".join(parts), footer)
+    return page(title, body, footer, nav)

@@ -35,3 +35,16 @@ def kommune_folder(code: str, name: str) -> str:
         letters.append(char if char.isascii() and char.isalnum() or char in "æøå" else "-")
     slug = "-".join(part for part in "".join(letters).split("-") if part)
     return f"{code}-{slug}"
+
+
+# The year's index of the report set, in outputs/<year>/.
+INDEX_FILE = "index.html"
+# The executed notebooks behind the pages, kept for analysts in a folder beside the pages they made.
+NOTEBOOKS_FOLDER = "notesbøger"
+
+
+def notebook_file(name: str, suffix: str = ".ipynb") -> str:
+    """Where the executed notebook behind the page `<name>.html` goes, relative to the kommune's folder: in
+    `notesbøger/` beside the page ('notesbøger/overview.ipynb', 'organisationer/notesbøger/0001-….ipynb')."""
+    folder, _, stem = name.rpartition("/")
+    return "/".join(part for part in (folder, NOTEBOOKS_FOLDER, f"{stem}{suffix}") if part)

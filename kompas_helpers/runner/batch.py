@@ -16,6 +16,7 @@ import kompas_helpers
 from kompas_helpers import paths
 from kompas_helpers.reportset import (
     EXCEL_FILE,
+    EXCEL_JOB,
     FAILED,
     INTERRUPTED,
     OK,
@@ -142,10 +143,12 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
                 kompas_helpers.__version__,
                 stem,
                 title,
+                made=made if kommune in kommuner else (),
             )
         )
 
     kommune_templates = [t for t in templates if not t.per_organisation]
+    made = (*(t.name for t in kommune_templates), EXCEL_JOB)
     organisation_templates = [t for t in templates if t.per_organisation]
     for kommune in kommuner:
         for template in [*kommune_templates, None]:
@@ -178,7 +181,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
         },
         "counts": {s: sum(r.status == s for r in results) for s in (OK, FAILED, INTERRUPTED)},
     }
-    manifest = _write_manifest_and_index(out_dir, year, jobs, results, run_info, meta)
+    manifest = _write_manifest_and_index(out_dir, year, jobs, results, run_info, meta, data_folder)
     report = RunReport(year, out_dir, results, manifest, interrupted)
     if summary is not None:
         _print_summary(report, jobs, summary)

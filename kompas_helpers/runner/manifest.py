@@ -7,15 +7,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 import kompas_helpers
-from kompas_helpers import htmlreport
+from kompas_helpers import indexpage
 from kompas_helpers.files import exclusive_lock
-from kompas_helpers.reportset import EXCEL_FILE, EXCEL_TITLE_DA, OK
+from kompas_helpers.reportset import EXCEL_FILE, EXCEL_TITLE_DA, INDEX_FILE, OK, notebook_file
 from kompas_helpers.runner.plan import Job, JobResult
 from kompas_helpers.runner.worker import write_together
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_LOCK = ".manifest.lock"  # held while a run merges itself into the manifest; removed afterwards
-INDEX_FILE = "index.html"
 MANIFEST_SCHEMA = 1
 
 
@@ -28,28 +27,52 @@ def _previous_manifest(path: Path) -> dict:
 
 
 def _write_manifest_and_index(
-    out_dir: Path, year: int, jobs: list[Job], results: list[JobResult], run_info: dict, meta: dict
+    out_dir: Path,
+    year: int,
+    jobs: list[Job],
+    results: list[JobResult],
+    run_info: dict,
+    meta: dict,
+    data_folder: Path | None = None,
 ) -> dict:
     """Merge this run into the year's manifest (kommuner and outputs not in this run keep their entries) and
-    rewrite the manifest and the index, each atomically.
+    rewrite the manifest and the index, each atomically. With the run's `data_folder`, the organisations each
+    kommune of the run supervises are listed with their scores (computed once here from the indicator table).
 
     Runs for the same year may end at the same time: reading, merging and writing happen under an exclusive lock,
     so each run merges into what the other wrote and no entries are lost.
     """
+    figures = _supervision(data_folder, year, jobs) if data_folder is not None else {}
     with exclusive_lock(out_dir / MANIFEST_LOCK):
-        manifest = merge_manifest(_previous_manifest(out_dir / MANIFEST_FILE), year, jobs, results, run_info, meta)
-        page = htmlreport.index_html(manifest, present=lambda folder, file: (out_dir / folder / file).is_file())
+        previous = _previous_manifest(out_dir / MANIFEST_FILE)
+        manifest = merge_manifest(previous, year, jobs, results, run_info, meta, figures)
+        page = indexpage.index_html(manifest, present=lambda folder, file: (out_dir / folder / file).is_file())
         write_together(
             {out_dir / MANIFEST_FILE: json.dumps(manifest, ensure_ascii=False, indent=2), out_dir / INDEX_FILE: page}
         )
     return manifest
 
 
+def _supervision(data_folder: Path, year: int, jobs: list[Job]) -> dict[str, list[dict]]:
+    """The organisations each kommune of the run supervises, with their scores, from the run's (cached) table."""
+    from kompas_helpers import bundle
+    from kompas_helpers.organisation.supervision import supervision
+
+    return supervision(bundle.load(data_folder), year, (job.kommune.code for job in jobs))
+
+
 def merge_manifest(
-    previous: dict, year: int, jobs: list[Job], results: list[JobResult], run_info: dict, meta: dict
+    previous: dict,
+    year: int,
+    jobs: list[Job],
+    results: list[JobResult],
+    run_info: dict,
+    meta: dict,
+    figures: dict[str, list[dict]] | None = None,
 ) -> dict:
     """The manifest after this run: `previous` (the manifest on disk, or {}) with this run's per-notebook entries
-    merged into its reports; `run` and `notebooks` describe this run."""
+    merged into its reports; `run` and `notebooks` describe this run. `figures` (kommune code -> the organisations
+    it supervises with their scores) replaces the `organisations` of the kommuner this run made something for."""
     reports: dict = previous.get("reports", {})
     for job, result in zip(jobs, results, strict=True):
         entry = reports.setdefault(
@@ -70,6 +93,9 @@ def merge_manifest(
             "last_ok_data_hash": job.data_hash if result.status == OK else before.get("last_ok_data_hash"),
         }
         entry["outputs"][job.name] = now
+    for code, organisations in (figures or {}).items():
+        if code in reports:
+            reports[code]["organisations"] = organisations
     return {
         "schema": MANIFEST_SCHEMA,
         "year": year,
@@ -84,4 +110,4 @@ def merge_manifest(
 
 
 def _expected_files(job: Job) -> list[str]:
-    return [EXCEL_FILE] if job.template is None else [f"{job.name}.ipynb", f"{job.name}.html"]
+    return [EXCEL_FILE] if job.template is None else [notebook_file(job.name), f"{job.name}.html"]

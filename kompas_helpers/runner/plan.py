@@ -247,6 +247,8 @@ class Job:
 
     stem: str = ""  # the output's name when it is not the template's (an organisation's sheet)
     title: str = ""  # the page title's subject when it is not the kommune (an organisation)
+    made: tuple[str, ...] = ()  # the kommune's outputs this run makes (templates, 'nøgletal'): the page bar links them
+    pdf: bool = False  # this run also writes <name>.pdf beside the overview's and the sheets' HTML
 
     @property
     def name(self) -> str:

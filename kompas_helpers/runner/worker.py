@@ -11,15 +11,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from kompas_helpers import danish, paths
+from kompas_helpers import danish, navigation, paths
 from kompas_helpers.files import atomic_write
-from kompas_helpers.reportset import EXCEL_FILE, FAILED, OK
+from kompas_helpers.reportset import EXCEL_FILE, FAILED, OK, notebook_file
 from kompas_helpers.runner.plan import Job, JobResult
 
 KERNEL_NAME = "python3"
 KERNEL_START_RETRIES = 2  # extra attempts for a notebook whose kernel failed to start (never for a failing cell)
 KERNEL_START_TIMEOUT = 60  # seconds
-FAILED_SUFFIX = ".fejl.ipynb"  # the executed notebook of a failed run, kept beside the earlier good outputs
+FAILED_SUFFIX = ".fejl.ipynb"  # the executed notebook of a failed run, kept with the notebooks (notesbøger/)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -289,12 +289,17 @@ class Driver:
             else:
                 message = _describe(error)
             if began and nb is not None:
-                write_together({folder / f"{name}{FAILED_SUFFIX}": self._nbformat.writes(nb)})
+                write_together({folder / notebook_file(name, FAILED_SUFFIX): self._nbformat.writes(nb)})
             return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, message)
-        html = self._htmlreport.notebook_html(nb, _page_title(job), _page_footer(job))
-        write_together({folder / f"{name}.ipynb": self._nbformat.writes(nb), folder / f"{name}.html": html})
-        (folder / f"{name}{FAILED_SUFFIX}").unlink(missing_ok=True)
-        return JobResult(job.index, job.kommune.code, name, OK, 0.0, attempts, files=[f"{name}.ipynb", f"{name}.html"])
+        nav = navigation.page_nav(
+            job.kommune, name, job.title, job.made, lambda path: (folder / path).is_file(), job.pdf
+        )
+        footer = _page_footer(job) + navigation.notebook_footer(name)
+        html = self._htmlreport.notebook_html(nb, _page_title(job), footer, nav)
+        notebook = notebook_file(name)
+        write_together({folder / notebook: self._nbformat.writes(nb), folder / f"{name}.html": html})
+        (folder / notebook_file(name, FAILED_SUFFIX)).unlink(missing_ok=True)
+        return JobResult(job.index, job.kommune.code, name, OK, 0.0, attempts, files=[notebook, f"{name}.html"])
 
     def _discard_spare(self) -> None:
         if self._spare is not None:

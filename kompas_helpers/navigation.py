@@ -1,0 +1,122 @@
+"""The report set's navigation: the bar on every page, the footer link to a page's notebook, relative addresses."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Collection
+from urllib.parse import quote
+
+from kompas_helpers import reportset
+from kompas_helpers.kommuner import Kommune
+
+# Pages that also come as PDF (<name>.pdf beside <name>.html) when the run makes PDFs: the overview and the sheets.
+PDF_TEMPLATES = ("overview", reportset.SHEETS_FOLDER)
+# The kommune's pages in the bar, in this order, with the dimension letter a reader knows them by.
+KOMMUNE_PAGES = {
+    "overview": "Oversigt",
+    "environmental": "Miljø (E)",
+    "social": "Social (S)",
+    "governance": "Governance (G)",
+}
+INDEX_LABEL_DA = "Alle kommuner"
+SHEETS_LABEL_DA = "Boligorganisationer"
+EXCEL_LABEL_DA = "Nøgletal (Excel)"
+NOTEBOOK_LABEL_DA = "Notesbogen bag denne side"
+
+CSS = """
+nav.kompas-nav { font-family: "Source Sans Pro", "Segoe UI", Roboto, Arial, sans-serif; font-size: 10pt;
+  border-bottom: 2px solid #111; padding: 0.3em 0 0.5em; margin-bottom: 1em; }
+nav.kompas-nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.2em 1.1em; }
+nav.kompas-nav li { margin: 0; }
+nav.kompas-nav .kompas-nav-group { font-weight: 700; }
+nav.kompas-nav a { color: #0b4f8a; }
+nav.kompas-nav a[aria-current="page"] { color: #111; font-weight: 700; text-decoration: none;
+  border-bottom: 3px solid #111; }
+@media print { nav.kompas-nav, .kompas-notebook-link { display: none; } }
+"""
+
+
+def href(path: str) -> str:
+    """A relative address for an href: percent-encoded (æ, ø, å, spaces), slashes and a #fragment kept."""
+    return html.escape(quote(path, safe="/#"))
+
+
+def kommune_anchor(kommune_code: str) -> str:
+    """The id of a kommune's section in the index ('kommune-101')."""
+    return f"kommune-{kommune_code}"
+
+
+def _item(target: str, text: str, current: bool = False) -> str:
+    mark = ' aria-current="page"' if current else ""
+    return f'<li><a href="{href(target)}"{mark}>{html.escape(text)}</a></li>'
+
+
+def bar(label: str, items: list[str]) -> str:
+    """The navigation element with its Danish aria-label around list items."""
+    return f'<nav class="kompas-nav" aria-label="{html.escape(label)}"><ul>{"".join(items)}</ul></nav>'
+
+
+def page_nav(
+    kommune: Kommune,
+    name: str,
+    title: str,
+    made: Collection[str],
+    present: Callable[[str], bool],
+    pdf: bool = False,
+) -> str:
+    """The bar on one page of a kommune's report set: the index, the kommune's overview, E, S and G, its
+    organisations (their section of the index), its Excel file and the page's PDF (or the overview's).
+
+    `name` is the page's name in the kommune's folder ('social', 'organisationer/0001-…'), `title` its own title
+    when it is not one of the kommune's pages (a sheet's organisation). A target is linked when this run makes it
+    (`made`: the kommune's template names and 'nøgletal') or its file is there already (`present(path)`, relative to
+    the kommune's folder); `pdf` says whether this run makes the PDFs. The current page is marked aria-current.
+    """
+    up = "../" * name.count("/")
+    here = f"{name}.html"
+    items = [_item(f"{up}../{reportset.INDEX_FILE}", INDEX_LABEL_DA)]
+    items.append(f'<li class="kompas-nav-group">{html.escape(kommune.name)}:</li>')
+    for page, label in KOMMUNE_PAGES.items():
+        if page in made or present(f"{page}.html"):
+            items.append(_item(f"{up}{page}.html", label, current=page == name))
+    items.append(_item(f"{up}../{reportset.INDEX_FILE}#{kommune_anchor(kommune.code)}", SHEETS_LABEL_DA))
+    if name not in KOMMUNE_PAGES:  # a sheet or a template of the user's own: the page itself, marked
+        own = f"{reportset.TEMPLATE_TITLES_DA['organisation']}: {title}" if title else _template_title(name)
+        items.append(_item(here.rpartition("/")[2], own, current=True))
+    if reportset.EXCEL_JOB in made or present(reportset.EXCEL_FILE):
+        items.append(_item(f"{up}{reportset.EXCEL_FILE}", EXCEL_LABEL_DA))
+    items += _pdf_item(name, up, made, present, pdf)
+    return bar(f"Rapporter for {kommune.name}", items)
+
+
+def _template_title(name: str) -> str:
+    return reportset.TEMPLATE_TITLES_DA.get(name, name.rpartition("/")[2])
+
+
+def has_pdf(name: str) -> bool:
+    """Whether the page `<name>.html` also comes as PDF: the overview and the organisation sheets."""
+    return name.split("/")[0] in PDF_TEMPLATES
+
+
+def _pdf_item(name: str, up: str, made: Collection[str], present: Callable[[str], bool], pdf: bool) -> list[str]:
+    """This page's PDF when it has one, else the overview's; only when this run makes it or it is there."""
+    if has_pdf(name):
+        if pdf or present(f"{name}.pdf"):
+            return [_item(f"{name.rpartition('/')[2]}.pdf", "Denne side som PDF")]
+        return []
+    if (pdf and "overview" in made) or present("overview.pdf"):
+        return [_item(f"{up}overview.pdf", "Oversigten som PDF")]
+    return []
+
+
+def notebook_footer(name: str) -> str:
+    """The footer's link to the executed notebook behind the page `<name>.html` (relative to the page)."""
+    target = reportset.notebook_file(name.rpartition("/")[2])
+    return f' · <a class="kompas-notebook-link" href="{href(target)}">{NOTEBOOK_LABEL_DA}</a>'
+
+
+def index_nav(regions: list[tuple[str, str]]) -> str:
+    """The bar on the index: the index itself (current) and a jump to each region's section (id, name)."""
+    items = [_item(reportset.INDEX_FILE, INDEX_LABEL_DA, current=True)]
+    items += [_item(f"#{anchor}", region) for anchor, region in regions]
+    return bar("Rapportsættet", items)
