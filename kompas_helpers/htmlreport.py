@@ -128,8 +128,12 @@ def page(title: str, body: str, footer: str = "", nav: str = "") -> str:
     )
 
 
-def notebook_html(nb, title: str, footer: str = "", nav: str = "") -> str:
-    """An executed notebook as a report page: outputs and text only (no code cells, no prompts), figures embedded."""
+def notebook_html(nb, title: str, footer: str = "", nav: str = "", live=None) -> str:
+    """An executed notebook as a report page: outputs and text only (no code cells, no prompts), figures embedded.
+
+    `live(href)`, when given, tells whether a link in the notebook leads to a file of the report set; others become
+    plain text (navigation.unlink_dead)."""
     body, _ = _exporter().from_notebook_node(_readable_copy(nb))
     body = _IMG_WITHOUT_ALT.sub(f'<img alt="{FIGURE_ALT_DA}"', _ANCHOR_LINK.sub("", body))
+    body = navigation.unlink_dead(body, live) if live is not None else body
     return page(title, body, footer, nav)

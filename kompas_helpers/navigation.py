@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Collection
-from urllib.parse import quote
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 from kompas_helpers import reportset
 from kompas_helpers.kommuner import Kommune
@@ -56,37 +60,82 @@ def bar(label: str, items: list[str]) -> str:
     return f'<nav class="kompas-nav" aria-label="{html.escape(label)}"><ul>{"".join(items)}</ul></nav>'
 
 
-def page_nav(
-    kommune: Kommune,
-    name: str,
-    title: str,
-    made: Collection[str],
-    present: Callable[[str], bool],
-    pdf: bool = False,
-) -> str:
+@dataclass(frozen=True)
+class Targets:
+    """What a run makes, as far as the links on a page depend on it (each job carries its kommune's)."""
+
+    pages: tuple[str, ...] = ()  # the kommune's outputs this run makes: its template names and 'nøgletal'
+    sheets_for: tuple[str, ...] = ()  # the kommuner whose organisations all get their sheet in this run
+    pdf: bool = False  # the run also writes <name>.pdf beside the overview's and the sheets' HTML
+
+    def promises(self, kommune: Kommune, target: tuple[str, ...]) -> bool:
+        """Whether this run makes `target` (its path parts below the year's folder) that a page of `kommune` links."""
+        if target == (reportset.INDEX_FILE,):
+            return True  # written when the run ends
+        if len(target) == 2 and target[0] == kommune.folder:
+            own = {f"{page}.html" for page in self.pages}
+            own |= {"overview.pdf"} if self.pdf and "overview" in self.pages else set()
+            return target[1] in own or (target[1] == reportset.EXCEL_FILE and reportset.EXCEL_JOB in self.pages)
+        if len(target) == 3 and target[1] == reportset.SHEETS_FOLDER:
+            return target[0].split("-")[0] in self.sheets_for and (
+                target[2].endswith(".html") or (self.pdf and target[2].endswith(".pdf"))
+            )
+        return False
+
+
+def page_nav(kommune: Kommune, name: str, title: str, targets: Targets, present: Callable[[str], bool]) -> str:
     """The bar on one page of a kommune's report set: the index, the kommune's overview, E, S and G, its
     organisations (their section of the index), its Excel file and the page's PDF (or the overview's).
 
     `name` is the page's name in the kommune's folder ('social', 'organisationer/0001-…'), `title` its own title
     when it is not one of the kommune's pages (a sheet's organisation). A target is linked when this run makes it
-    (`made`: the kommune's template names and 'nøgletal') or its file is there already (`present(path)`, relative to
-    the kommune's folder); `pdf` says whether this run makes the PDFs. The current page is marked aria-current.
+    (`targets`) or its file is there already (`present(path)`, relative to the kommune's folder). The current page is
+    marked aria-current.
     """
     up = "../" * name.count("/")
     here = f"{name}.html"
     items = [_item(f"{up}../{reportset.INDEX_FILE}", INDEX_LABEL_DA)]
     items.append(f'<li class="kompas-nav-group">{html.escape(kommune.name)}:</li>')
     for page, label in KOMMUNE_PAGES.items():
-        if page in made or present(f"{page}.html"):
+        if page in targets.pages or present(f"{page}.html"):
             items.append(_item(f"{up}{page}.html", label, current=page == name))
     items.append(_item(f"{up}../{reportset.INDEX_FILE}#{kommune_anchor(kommune.code)}", SHEETS_LABEL_DA))
     if name not in KOMMUNE_PAGES:  # a sheet or a template of the user's own: the page itself, marked
         own = f"{reportset.TEMPLATE_TITLES_DA['organisation']}: {title}" if title else _template_title(name)
         items.append(_item(here.rpartition("/")[2], own, current=True))
-    if reportset.EXCEL_JOB in made or present(reportset.EXCEL_FILE):
+    if reportset.EXCEL_JOB in targets.pages or present(reportset.EXCEL_FILE):
         items.append(_item(f"{up}{reportset.EXCEL_FILE}", EXCEL_LABEL_DA))
-    items += _pdf_item(name, up, made, present, pdf)
+    items += _pdf_item(name, up, targets, present)
     return bar(f"Rapporter for {kommune.name}", items)
+
+
+_ANCHOR = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1[^>]*>(.*?)</a\s*>""", re.I | re.S)
+
+
+def live_links(year_dir: Path, kommune: Kommune, name: str, targets: Targets) -> Callable[[str], bool]:
+    """For the page `<name>.html` of the kommune: whether a link on it leads to a file that is there or that the
+    run makes. Links that leave the report set (https:, mailto:) and links within the page are not judged."""
+    page_dir = (year_dir / kommune.folder / name).parent
+
+    def live(address: str) -> bool:
+        parts = urlsplit(html.unescape(address))
+        if parts.scheme or parts.netloc or not parts.path:
+            return True
+        target = Path(os.path.normpath(page_dir / unquote(parts.path)))
+        if target.is_file():
+            return True
+        try:
+            inside = target.relative_to(year_dir).parts
+        except ValueError:
+            return False
+        return targets.promises(kommune, inside)
+
+    return live
+
+
+def unlink_dead(body: str, live: Callable[[str], bool]) -> str:
+    """The body with every link that `live` refuses replaced by its text (a sheet of a kommune not in the run)."""
+    return _ANCHOR.sub(lambda m: m.group(0) if live(m.group(2)) else m.group(3), body)
 
 
 def _template_title(name: str) -> str:
@@ -98,13 +147,13 @@ def has_pdf(name: str) -> bool:
     return name.split("/")[0] in PDF_TEMPLATES
 
 
-def _pdf_item(name: str, up: str, made: Collection[str], present: Callable[[str], bool], pdf: bool) -> list[str]:
+def _pdf_item(name: str, up: str, targets: Targets, present: Callable[[str], bool]) -> list[str]:
     """This page's PDF when it has one, else the overview's; only when this run makes it or it is there."""
     if has_pdf(name):
-        if pdf or present(f"{name}.pdf"):
+        if targets.pdf or present(f"{name}.pdf"):
             return [_item(f"{name.rpartition('/')[2]}.pdf", "Denne side som PDF")]
         return []
-    if (pdf and "overview" in made) or present("overview.pdf"):
+    if (targets.pdf and "overview" in targets.pages) or present("overview.pdf"):
         return [_item(f"{up}overview.pdf", "Oversigten som PDF")]
     return []
 

@@ -14,6 +14,7 @@ from typing import TextIO
 
 import kompas_helpers
 from kompas_helpers import paths
+from kompas_helpers.navigation import Targets
 from kompas_helpers.reportset import (
     EXCEL_FILE,
     EXCEL_JOB,
@@ -143,13 +144,14 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
                 kompas_helpers.__version__,
                 stem,
                 title,
-                made=made if kommune in kommuner else (),
+                targets=Targets(made if kommune in kommuner else (), sheets_for),
             )
         )
 
     kommune_templates = [t for t in templates if not t.per_organisation]
-    made = (*(t.name for t in kommune_templates), EXCEL_JOB)
     organisation_templates = [t for t in templates if t.per_organisation]
+    made = (*(t.name for t in kommune_templates), EXCEL_JOB)
+    sheets_for = tuple(k.code for k in kommuner) if organisation_templates else ()
     for kommune in kommuner:
         for template in [*kommune_templates, None]:
             add(kommune, template, {"kommune_code": kommune.code, "year": year, "data": data_argument})

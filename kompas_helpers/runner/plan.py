@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kompas_helpers import kommuner, paths
 from kompas_helpers.kommuner import Kommune
+from kompas_helpers.navigation import Targets
 from kompas_helpers.reportset import (
     EXCEL_JOB,
     EXCEL_TITLE_DA,
@@ -247,8 +248,7 @@ class Job:
 
     stem: str = ""  # the output's name when it is not the template's (an organisation's sheet)
     title: str = ""  # the page title's subject when it is not the kommune (an organisation)
-    made: tuple[str, ...] = ()  # the kommune's outputs this run makes (templates, 'nøgletal'): the page bar links them
-    pdf: bool = False  # this run also writes <name>.pdf beside the overview's and the sheets' HTML
+    targets: Targets = Targets()  # what the run makes that the job's page may link (its navigation bar, its listing)
 
     @property
     def name(self) -> str:

@@ -291,11 +291,10 @@ class Driver:
             if began and nb is not None:
                 write_together({folder / notebook_file(name, FAILED_SUFFIX): self._nbformat.writes(nb)})
             return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, message)
-        nav = navigation.page_nav(
-            job.kommune, name, job.title, job.made, lambda path: (folder / path).is_file(), job.pdf
-        )
+        nav = navigation.page_nav(job.kommune, name, job.title, job.targets, lambda path: (folder / path).is_file())
+        live = navigation.live_links(folder.parent, job.kommune, name, job.targets)
         footer = _page_footer(job) + navigation.notebook_footer(name)
-        html = self._htmlreport.notebook_html(nb, _page_title(job), footer, nav)
+        html = self._htmlreport.notebook_html(nb, _page_title(job), footer, nav, live)
         notebook = notebook_file(name)
         write_together({folder / notebook: self._nbformat.writes(nb), folder / f"{name}.html": html})
         (folder / notebook_file(name, FAILED_SUFFIX)).unlink(missing_ok=True)

@@ -119,12 +119,12 @@ def test_every_output_is_written(full_run):
     year_dir = full_run.out_dir
     assert year_dir.name == "2025"
     for code, folder in FOLDERS.items():
-        files = sorted(p.name for p in (year_dir / folder).iterdir())
-        expected = [f"{t}.{ext}" for t in reportset.KOMMUNE_TEMPLATES for ext in ("html", "ipynb")]
-        expected += [reportset.EXCEL_FILE, reportset.SHEETS_FOLDER]
+        files = sorted(str(p.relative_to(year_dir / folder)) for p in (year_dir / folder).rglob("*") if p.is_file())
+        expected = [f"{t}.html" for t in reportset.KOMMUNE_TEMPLATES] + [reportset.EXCEL_FILE]
+        expected += [reportset.notebook_file(t) for t in reportset.KOMMUNE_TEMPLATES]
+        for sheet in SHEETS[code]:
+            expected += [f"{reportset.SHEETS_FOLDER}/{sheet}.html", reportset.notebook_file(f"organisationer/{sheet}")]
         assert files == sorted(expected), code
-        sheets = sorted(p.name for p in (year_dir / folder / reportset.SHEETS_FOLDER).iterdir())
-        assert sheets == sorted(f"{s}.{ext}" for s in SHEETS[code] for ext in ("html", "ipynb")), code
     assert (year_dir / "index.html").is_file()
     assert (year_dir / "manifest.json").is_file()
     assert not [p for p in year_dir.rglob(".*")], "temporary files left behind"
@@ -134,11 +134,12 @@ def test_every_output_is_written(full_run):
 def test_executed_notebooks_carry_the_injected_parameters(full_run, small_data):
     for code, folder in FOLDERS.items():
         for sheet in SHEETS[code]:
-            nb = nbformat.read(full_run.out_dir / folder / reportset.SHEETS_FOLDER / f"{sheet}.ipynb", as_version=4)
+            notebook = reportset.notebook_file(f"{reportset.SHEETS_FOLDER}/{sheet}")
+            nb = nbformat.read(full_run.out_dir / folder / notebook, as_version=4)
             expected = {"organisation_id": sheet[:4], "year": 2025, "data": str(small_data.resolve())}
             assert nb.metadata.papermill.parameters == expected
         for template in reportset.KOMMUNE_TEMPLATES:
-            nb = nbformat.read(full_run.out_dir / folder / f"{template}.ipynb", as_version=4)
+            nb = nbformat.read(full_run.out_dir / folder / reportset.notebook_file(template), as_version=4)
             injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
             assert len(injected) == 1
             values: dict = {}
@@ -250,6 +251,7 @@ def test_index_links_every_report(full_run):
                 links.add(unquote(dict(attrs)["href"]))
 
     Links().feed(page)
+    links = {link for link in links if not link.startswith("#") and link != "index.html"}  # the bar's own links
     expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in reportset.KOMMUNE_TEMPLATES}
     expected |= {f"{FOLDERS[c]}/{reportset.SHEETS_FOLDER}/{s}.html" for c in KOMMUNER for s in SHEETS[c]}
     expected |= {f"{folder}/{reportset.EXCEL_FILE}" for folder in FOLDERS.values()}
@@ -357,8 +359,9 @@ def test_failing_kommune_is_reported_keeps_its_earlier_outputs_and_the_others_co
     assert "AssertionError: skabelonen fejler med vilje for kommune 751" in failure.error
     aarhus = year_dir / FOLDERS["751"]
     assert (aarhus / "rapport.html").read_bytes() == earlier["751"]["rapport.html"]
-    assert (aarhus / "rapport.ipynb").read_bytes() == earlier["751"]["rapport.ipynb"]
-    assert (aarhus / f"rapport{worker.FAILED_SUFFIX}").is_file()  # the failed notebook, with its traceback
+    notebook = reportset.notebook_file("rapport")
+    assert (aarhus / notebook).read_bytes() == earlier["751"][notebook]
+    assert (aarhus / reportset.notebook_file("rapport", worker.FAILED_SUFFIX)).is_file()  # with its traceback
     assert (year_dir / FOLDERS["101"] / "rapport.html").read_bytes() != earlier["101"]["rapport.html"]
     manifest = json.loads((year_dir / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["reports"]["751"]["outputs"]["rapport"]
@@ -393,7 +396,7 @@ def test_a_write_that_breaks_halfway_leaves_earlier_outputs_byte_identical(small
     assert statuses(second)[("101", "minimal")] == "failed"
     assert "disken blev fuld" in next(r.error for r in second.results if r.template == "minimal")
     after = snapshot(first.out_dir)
-    for name in ("101-københavn/minimal.html", "101-københavn/minimal.ipynb"):
+    for name in ("101-københavn/minimal.html", "101-københavn/notesbøger/minimal.ipynb"):
         assert after[name] == before[name]
     assert not [p for p in first.out_dir.rglob(".*")], "temporary files left behind"
 
@@ -417,7 +420,7 @@ def test_an_interrupted_run_leaves_earlier_outputs_byte_identical(small_data, tm
     assert second.interrupted and second.exit_code == 130
     assert statuses(second)[("751", "minimal")] == "interrupted"
     after = snapshot(first.out_dir)
-    for name in ("751-aarhus/minimal.html", "751-aarhus/minimal.ipynb", "751-aarhus/nøgletal.xlsx"):
+    for name in ("751-aarhus/minimal.html", "751-aarhus/notesbøger/minimal.ipynb", "751-aarhus/nøgletal.xlsx"):
         assert after[name] == before[name]
     manifest = json.loads((first.out_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["run"]["status"] == "interrupted"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from kompas_helpers import compute, kommuner, navigation, reportset, synthesize
@@ -11,7 +13,7 @@ from kompas_helpers.organisation.supervision import supervision
 from tests.unit.test_organisation import _with_agreements
 
 KOBENHAVN = kommuner.find("101")
-ALL = (*reportset.KOMMUNE_TEMPLATES, reportset.EXCEL_JOB)
+ALL = navigation.Targets((*reportset.KOMMUNE_TEMPLATES, reportset.EXCEL_JOB))
 
 
 def nothing_there(path: str) -> bool:
@@ -49,7 +51,8 @@ def test_a_kommune_page_links_its_set_and_marks_itself():
 
 def test_a_sheet_links_back_to_its_tilsynskommune_and_its_pdf_when_the_run_makes_pdfs():
     name = f"{reportset.SHEETS_FOLDER}/0001-nord"
-    bar = navigation.page_nav(KOBENHAVN, name, "Nord", ALL, nothing_there, pdf=True)
+    with_pdf = dataclasses.replace(ALL, pdf=True)
+    bar = navigation.page_nav(KOBENHAVN, name, "Nord", with_pdf, nothing_there)
     assert hrefs(bar) == [
         "../../index.html",
         "../overview.html",
@@ -62,13 +65,13 @@ def test_a_sheet_links_back_to_its_tilsynskommune_and_its_pdf_when_the_run_makes
         "0001-nord.pdf",
     ]
     assert '<a href="0001-nord.html" aria-current="page">Dialogark: Nord</a>' in bar
-    assert "0001-nord.pdf" not in navigation.page_nav(KOBENHAVN, name, "Nord", ALL, nothing_there, pdf=False)
+    assert "0001-nord.pdf" not in navigation.page_nav(KOBENHAVN, name, "Nord", ALL, nothing_there)
 
 
 def test_only_what_the_run_makes_or_what_is_there_is_linked():
     # A run of the sheet alone (--organisation): the kommune's pages from an earlier run are there, E is not.
     there = {"overview.html", "social.html", "governance.html", "overview.pdf"}
-    bar = navigation.page_nav(KOBENHAVN, "social", "", (), there.__contains__)
+    bar = navigation.page_nav(KOBENHAVN, "social", "", navigation.Targets(), there.__contains__)
     assert hrefs(bar) == [
         "../index.html",
         "overview.html",
@@ -78,8 +81,34 @@ def test_only_what_the_run_makes_or_what_is_there_is_linked():
         "overview.pdf",
     ]
     assert "Oversigten som PDF" in bar
-    only_overview = navigation.page_nav(KOBENHAVN, "overview", "", ("overview",), nothing_there, pdf=True)
+    only_overview = navigation.page_nav(
+        KOBENHAVN, "overview", "", navigation.Targets(("overview",), pdf=True), nothing_there
+    )
     assert "overview.pdf" in hrefs(only_overview) and "environmental.html" not in hrefs(only_overview)
+
+
+def test_links_to_what_is_neither_there_nor_made_become_plain_text(tmp_path):
+    year_dir = tmp_path / "2025"
+    (year_dir / "860-hjørring" / reportset.SHEETS_FOLDER).mkdir(parents=True)
+    (year_dir / "860-hjørring" / reportset.SHEETS_FOLDER / "0028-valmue.html").write_text("ark")
+    targets = navigation.Targets(("overview",), sheets_for=("101",))
+    live = navigation.live_links(year_dir, KOBENHAVN, "overview", targets)
+    body = (
+        '<p><a href="organisationer/0001-nord.html">Nord (0001)</a>: made by this run</p>'
+        '<p><a href="../860-hj%C3%B8rring/organisationer/0028-valmue.html">Valmue</a>: there already</p>'
+        '<p><a href="../461-odense/organisationer/0030-fyn.html">Fyn (0030)</a>: neither</p>'
+        '<p><a href="social.html">Social</a>: not made, <a href="#top">top</a>, <a href="https://lbf.dk">LBF</a></p>'
+    )
+    assert navigation.unlink_dead(body, live) == (
+        '<p><a href="organisationer/0001-nord.html">Nord (0001)</a>: made by this run</p>'
+        '<p><a href="../860-hj%C3%B8rring/organisationer/0028-valmue.html">Valmue</a>: there already</p>'
+        "<p>Fyn (0030): neither</p>"
+        '<p>Social: not made, <a href="#top">top</a>, <a href="https://lbf.dk">LBF</a></p>'
+    )
+    assert live("../index.html") and not live("organisationer/0001-nord.pdf")
+    assert navigation.live_links(year_dir, KOBENHAVN, "overview", dataclasses.replace(targets, pdf=True))(
+        "organisationer/0001-nord.pdf"
+    )
 
 
 def test_the_index_bar_marks_the_index_and_jumps_to_the_regions():
