@@ -1,4 +1,4 @@
-"""The report set's navigation: the bar on every page, the footer link to a page's notebook, relative addresses."""
+"""The report set's navigation: the bar on every page, the footer link to its notebook, and which links a page keeps."""
 
 from __future__ import annotations
 
@@ -28,8 +28,7 @@ EXCEL_LABEL_DA = "Nøgletal (Excel)"
 NOTEBOOK_LABEL_DA = "Notesbogen bag denne side"
 
 CSS = """
-nav.kompas-nav { font-family: "Source Sans Pro", "Segoe UI", Roboto, Arial, sans-serif; font-size: 10pt;
-  border-bottom: 2px solid #111; padding: 0.3em 0 0.5em; margin-bottom: 1em; }
+nav.kompas-nav { font-size: 10pt; border-bottom: 2px solid #111; padding: 0.3em 0 0.5em; margin-bottom: 1em; }
 nav.kompas-nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.2em 1.1em; }
 nav.kompas-nav li { margin: 0; }
 nav.kompas-nav .kompas-nav-group { font-weight: 700; }
