@@ -243,6 +243,12 @@ def test_partial_runs_keep_a_correct_index_of_everything_present(report_set, sma
     out = tmp_path / "out"
     shutil.copytree(report_set.out_dir.parent, out)
     year_dir = out / str(report_set.year)
+    # PDFs made by an earlier run: the index and the pages made now link what is there (the files' content is the
+    # PDF step's business; here only their presence counts).
+    copenhagen = year_dir / FOLDERS["101"]
+    earlier_pdfs = [copenhagen / "overview.pdf", copenhagen / reportset.SHEETS_FOLDER / f"{SHEETS['101'][1]}.pdf"]
+    for pdf in earlier_pdfs:
+        pdf.write_bytes(b"%PDF-1.7 from an earlier run")
     # One sheet again (--organisation), then one more kommune with its overview only (--kommune --templates).
     assert run(small_data, out, organisations=["0002"], workers=1).exit_code == 0
     assert run(small_data, out, kommuner=["751"], templates=["overview"], workers=1).exit_code == 0
@@ -266,3 +272,6 @@ def test_partial_runs_keep_a_correct_index_of_everything_present(report_set, sma
     }
     sheet = Page((year_dir / "101-københavn/organisationer/0002-boligselskabet-dalhus.html").read_text("utf-8"))
     assert {unquote(h) for h, _ in sheet.navs[0]["links"]} >= {f"../{p}.html" for p in PAGES}
+    assert "0002-boligselskabet-dalhus.pdf" in {unquote(h) for h, _ in sheet.navs[0]["links"]}
+    for pdf in earlier_pdfs:
+        assert navigation.href(str(pdf.relative_to(year_dir))) in page
