@@ -142,6 +142,8 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
                 kompas_helpers.__version__,
                 stem,
                 title,
+                pdf=options.pdf,
+                word=options.word,
             )
         )
 
@@ -175,6 +177,8 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
             "data": _display_path(data_folder) if options.data else "",
             "timeout": options.timeout,
             "extra": dict(options.parameters),
+            "pdf": options.pdf,
+            "word": options.word,
         },
         "counts": {s: sum(r.status == s for r in results) for s in (OK, FAILED, INTERRUPTED)},
     }

@@ -14,20 +14,26 @@ from pathlib import Path
 from kompas_helpers import danish, paths
 from kompas_helpers.files import atomic_write
 from kompas_helpers.reportset import EXCEL_FILE, FAILED, OK
+from kompas_helpers.runner import papers
 from kompas_helpers.runner.plan import Job, JobResult
 
 KERNEL_NAME = "python3"
 KERNEL_START_RETRIES = 2  # extra attempts for a notebook whose kernel failed to start (never for a failing cell)
 KERNEL_START_TIMEOUT = 60  # seconds
 FAILED_SUFFIX = ".fejl.ipynb"  # the executed notebook of a failed run, kept beside the earlier good outputs
+KEPT_DA = "Intet er skrevet; de tidligere udgaver af filerne er bevaret"
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+def _write_text(path: Path, text: str | bytes) -> None:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
 
 
-def write_together(files: dict[Path, str]) -> None:
-    """Write several text files so that either all of them replace the old ones or none does.
+def write_together(files: dict[Path, str | bytes]) -> None:
+    """Write several files (text, or bytes for PDF and Word) so that either all of them replace the old ones or none
+    does.
 
     Each file is written to a temporary file beside it first; only when every one is complete are they moved into
     place (os.replace), so a failure or an interruption leaves every earlier file exactly as it was.
@@ -292,9 +298,15 @@ class Driver:
                 write_together({folder / f"{name}{FAILED_SUFFIX}": self._nbformat.writes(nb)})
             return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, message)
         html = self._htmlreport.notebook_html(nb, _page_title(job), _page_footer(job))
-        write_together({folder / f"{name}.ipynb": self._nbformat.writes(nb), folder / f"{name}.html": html})
+        try:
+            made = papers.papers(job, html)
+        except (papers.PdfError, papers.ReferatError) as exc:  # nothing is written: the earlier files stay
+            return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, f"{exc}. {KEPT_DA}")
+        files = {folder / f"{name}.ipynb": self._nbformat.writes(nb), folder / f"{name}.html": html, **made}
+        write_together(files)
         (folder / f"{name}{FAILED_SUFFIX}").unlink(missing_ok=True)
-        return JobResult(job.index, job.kommune.code, name, OK, 0.0, attempts, files=[f"{name}.ipynb", f"{name}.html"])
+        written = [f"{name}.ipynb", f"{name}.html", *(f"{name}{suffix}" for suffix in papers.wanted(job))]
+        return JobResult(job.index, job.kommune.code, name, OK, 0.0, attempts, files=written)
 
     def _discard_spare(self) -> None:
         if self._spare is not None:
