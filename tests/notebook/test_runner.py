@@ -121,10 +121,11 @@ def test_every_output_is_written(full_run):
     for code, folder in FOLDERS.items():
         files = sorted(p.name for p in (year_dir / folder).iterdir())
         expected = [f"{t}.{ext}" for t in reportset.KOMMUNE_TEMPLATES for ext in ("html", "ipynb")]
-        expected += [reportset.EXCEL_FILE, reportset.SHEETS_FOLDER]
+        expected += [reportset.EXCEL_FILE, reportset.SHEETS_FOLDER, "overview.pdf"]
         assert files == sorted(expected), code
         sheets = sorted(p.name for p in (year_dir / folder / reportset.SHEETS_FOLDER).iterdir())
-        assert sheets == sorted(f"{s}.{ext}" for s in SHEETS[code] for ext in ("html", "ipynb")), code
+        suffixes = (".html", ".ipynb", ".pdf", "-referat.docx")
+        assert sheets == sorted(f"{s}{suffix}" for s in SHEETS[code] for suffix in suffixes), code
     assert (year_dir / "index.html").is_file()
     assert (year_dir / "manifest.json").is_file()
     assert not [p for p in year_dir.rglob(".*")], "temporary files left behind"
