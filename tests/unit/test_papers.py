@@ -287,3 +287,17 @@ def test_a_badly_filled_in_table_is_refused_with_file_row_and_column(b, referat_
     (folder / "aftaler.csv").write_text(referat.new_agreements_csv(path), encoding="utf-8")
     with pytest.raises(DataError, match=r'aftaler\.csv, række 2, kolonne "target": cellen er tom'):
         datasets.read_input([folder])
+
+
+def test_a_heading_never_ends_a_page():
+    """Wherever the page break falls, a heading is on the same page as the first row of its table."""
+    for filler in range(24, 32):  # the heading reaches the foot of page 1 at about 27 lines
+        lines = "".join(f"<p>Linje {i}</p>" for i in range(filler))
+        body = (
+            f'<div class="kompas">{lines}<h3>Overskriften</h3><table class="kompas-table"><thead><tr><th>A</th>'
+            "<th>B</th></tr></thead><tbody><tr><td>Første række</td><td>1</td></tr></tbody></table></div>"
+        )
+        reader = PdfReader(io.BytesIO(pdf.pdf_bytes(htmlreport.page("Test", body), synthetic=False)))
+        pages = [flat(p.extract_text()) for p in reader.pages]
+        heading = next(i for i, text in enumerate(pages) if "Overskriften" in text)
+        assert "Første række" in pages[heading], filler
