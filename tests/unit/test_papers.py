@@ -301,3 +301,13 @@ def test_a_heading_never_ends_a_page():
         pages = [flat(p.extract_text()) for p in reader.pages]
         heading = next(i for i, text in enumerate(pages) if "Overskriften" in text)
         assert "Første række" in pages[heading], filler
+
+
+def test_a_referat_from_real_data_carries_no_synthetic_banner(b, tmp_path):
+    real = model.Dataset(**{**vars(b.dataset), "provenance": {"synthetic": False}})
+    path = tmp_path / "referat.docx"
+    path.write_bytes(referat.referat_bytes(Bundle(real, b.table, Path("handmade"), "0" * 64), "O1", 2025))
+    document = docx.Document(str(path))
+    text = [p.text for p in document.paragraphs] + [document.sections[0].header.paragraphs[0].text]
+    assert not [t for t in text if "SYNTETISKE" in t]
+    assert "syntetiske" not in document.core_properties.keywords
