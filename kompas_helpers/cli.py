@@ -111,6 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         out=args.out,
         timeout=args.timeout,
         parameters=extra,
+        pdf=not args.no_pdf,
+        word=not args.no_word,
     )
     try:
         return batch.run(options, progress=sys.stderr, summary=sys.stdout).exit_code
@@ -176,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: outputs/)")
     p.add_argument("--timeout", type=float, help="seconds one notebook may run (default: no limit)")
     p.add_argument("--parameter", "-p", action="append", metavar="NAVN=VÆRDI", help="extra template parameter")
+    p.add_argument("--no-pdf", action="store_true", help="no PDF of the overviews and organisation sheets")
+    p.add_argument("--no-word", action="store_true", help="no referat skeleton (.docx) beside each organisation sheet")
     p.set_defaults(func=cmd_run)
 
     return parser

@@ -144,7 +144,9 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
                 kompas_helpers.__version__,
                 stem,
                 title,
-                targets=Targets(made if kommune in kommuner else (), sheets_for),
+                targets=Targets(made if kommune in kommuner else (), sheets_for, pdf=options.pdf),
+                pdf=options.pdf,
+                word=options.word,
             )
         )
 
@@ -180,6 +182,8 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
             "data": _display_path(data_folder) if options.data else "",
             "timeout": options.timeout,
             "extra": dict(options.parameters),
+            "pdf": options.pdf,
+            "word": options.word,
         },
         "counts": {s: sum(r.status == s for r in results) for s in (OK, FAILED, INTERRUPTED)},
     }

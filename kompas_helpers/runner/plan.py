@@ -249,6 +249,8 @@ class Job:
     stem: str = ""  # the output's name when it is not the template's (an organisation's sheet)
     title: str = ""  # the page title's subject when it is not the kommune (an organisation)
     targets: Targets = Targets()  # what the run makes that the job's page may link (its navigation bar, its listing)
+    pdf: bool = False  # also write the PDF edition (overview, organisation sheets)
+    word: bool = False  # also write the referat skeleton (organisation sheets)
 
     @property
     def name(self) -> str:
@@ -285,3 +287,5 @@ class RunOptions:
     out: str | Path | None = None  # None: outputs/
     timeout: float | None = None  # seconds per notebook; None: no limit
     parameters: dict[str, str] = field(default_factory=dict)  # extra template parameters (text, converted)
+    pdf: bool = True  # the overview and the organisation sheets also as PDF (--no-pdf: not)
+    word: bool = True  # a referat skeleton (.docx) beside every organisation sheet (--no-word: not)

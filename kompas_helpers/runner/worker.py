@@ -14,20 +14,26 @@ from pathlib import Path
 from kompas_helpers import danish, navigation, paths
 from kompas_helpers.files import atomic_write
 from kompas_helpers.reportset import EXCEL_FILE, FAILED, OK, notebook_file
+from kompas_helpers.runner import papers
 from kompas_helpers.runner.plan import Job, JobResult
 
 KERNEL_NAME = "python3"
 KERNEL_START_RETRIES = 2  # extra attempts for a notebook whose kernel failed to start (never for a failing cell)
 KERNEL_START_TIMEOUT = 60  # seconds
 FAILED_SUFFIX = ".fejl.ipynb"  # the executed notebook of a failed run, kept with the notebooks (notesbøger/)
+KEPT_DA = "Intet er skrevet; de tidligere udgaver af filerne er bevaret"
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+def _write_text(path: Path, text: str | bytes) -> None:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
 
 
-def write_together(files: dict[Path, str]) -> None:
-    """Write several text files so that either all of them replace the old ones or none does.
+def write_together(files: dict[Path, str | bytes]) -> None:
+    """Write several files (text, or bytes for PDF and Word) so that either all of them replace the old ones or none
+    does.
 
     Each file is written to a temporary file beside it first; only when every one is complete are they moved into
     place (os.replace), so a failure or an interruption leaves every earlier file exactly as it was.
@@ -295,10 +301,15 @@ class Driver:
         live = navigation.live_links(folder.parent, job.kommune, name, job.targets)
         footer = _page_footer(job) + navigation.notebook_footer(name)
         html = self._htmlreport.notebook_html(nb, _page_title(job), footer, nav, live)
+        try:
+            made = papers.papers(job, html)
+        except (papers.PdfError, papers.ReferatError) as exc:  # nothing is written: the earlier files stay
+            return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, f"{exc}. {KEPT_DA}")
         notebook = notebook_file(name)
-        write_together({folder / notebook: self._nbformat.writes(nb), folder / f"{name}.html": html})
+        write_together({folder / notebook: self._nbformat.writes(nb), folder / f"{name}.html": html, **made})
         (folder / notebook_file(name, FAILED_SUFFIX)).unlink(missing_ok=True)
-        return JobResult(job.index, job.kommune.code, name, OK, 0.0, attempts, files=[notebook, f"{name}.html"])
+        written = [notebook, f"{name}.html", *(f"{name}{suffix}" for suffix in papers.wanted(job))]
+        return JobResult(job.index, job.kommune.code, name, OK, 0.0, attempts, files=written)
 
     def _discard_spare(self) -> None:
         if self._spare is not None:

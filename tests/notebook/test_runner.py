@@ -120,10 +120,11 @@ def test_every_output_is_written(full_run):
     assert year_dir.name == "2025"
     for code, folder in FOLDERS.items():
         files = sorted(str(p.relative_to(year_dir / folder)) for p in (year_dir / folder).rglob("*") if p.is_file())
-        expected = [f"{t}.html" for t in reportset.KOMMUNE_TEMPLATES] + [reportset.EXCEL_FILE]
+        expected = [f"{t}.html" for t in reportset.KOMMUNE_TEMPLATES] + [reportset.EXCEL_FILE, "overview.pdf"]
         expected += [reportset.notebook_file(t) for t in reportset.KOMMUNE_TEMPLATES]
         for sheet in SHEETS[code]:
-            expected += [f"{reportset.SHEETS_FOLDER}/{sheet}.html", reportset.notebook_file(f"organisationer/{sheet}")]
+            expected += [f"{reportset.SHEETS_FOLDER}/{sheet}{suffix}" for suffix in (".html", ".pdf", "-referat.docx")]
+            expected += [reportset.notebook_file(f"organisationer/{sheet}")]
         assert files == sorted(expected), code
     assert (year_dir / "index.html").is_file()
     assert (year_dir / "manifest.json").is_file()

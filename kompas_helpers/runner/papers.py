@@ -1,0 +1,54 @@
+"""The meeting papers a notebook job writes beside its HTML: the PDF edition and an organisation's referat skeleton."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kompas_helpers.pdf import PDF_TEMPLATES, PdfError, pdf_bytes
+from kompas_helpers.reportset import ORGANISATION_PARAMETER
+from kompas_helpers.runner.plan import Job
+
+REFERAT_TEMPLATES = ("organisation",)
+__all__ = ["PdfError", "ReferatError", "papers", "wanted"]
+
+
+def wanted(job: Job) -> list[str]:
+    """The suffixes of the papers this job writes besides its notebook and HTML ('.pdf', '-referat.docx')."""
+    from kompas_helpers.referat import REFERAT_SUFFIX
+
+    name = job.template.name if job.template is not None else ""
+    found = []
+    if job.pdf and name in PDF_TEMPLATES:
+        found.append(".pdf")
+    if job.word and name in REFERAT_TEMPLATES:
+        found.append(REFERAT_SUFFIX)
+    return found
+
+
+def papers(job: Job, page: str) -> dict[Path, bytes]:
+    """The job's papers by path, made from its page (the HTML already made for it) and, for the referat, the
+    organisation's data; raises with a Danish message when one cannot be made (nothing is written then)."""
+    folder = Path(job.folder)
+    made: dict[Path, bytes] = {}
+    for suffix in wanted(job):
+        path = folder / f"{job.name}{suffix}"
+        if suffix == ".pdf":
+            made[path] = pdf_bytes(page, job.provenance.get("synthetic", True) is not False)
+        else:
+            made[path] = _referat(job)
+    return made
+
+
+def _referat(job: Job) -> bytes:
+    from kompas_helpers import bundle, referat
+
+    organisation_id = str(job.parameters[ORGANISATION_PARAMETER])
+    b = bundle.load(job.parameters.get("data") or None, organisation_id=organisation_id)
+    try:
+        return referat.referat_bytes(b, organisation_id, job.year)
+    except Exception as exc:
+        raise ReferatError(f"Referatskabelonen (Word) kunne ikke laves: {type(exc).__name__}: {exc}") from exc
+
+
+class ReferatError(RuntimeError):
+    """The referat skeleton could not be made; the message is Danish."""
