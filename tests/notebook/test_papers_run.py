@@ -52,10 +52,11 @@ def test_the_run_writes_pdfs_and_the_referat_beside_the_html(papers_run):
     assert papers_run.exit_code == 0, papers_run.summary_text
     folder = papers_run.out_dir / AARHUS
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == sorted(
-        ["overview.html", "overview.ipynb", "overview.pdf", reportset.EXCEL_FILE]
+        ["overview.html", "overview.pdf", reportset.EXCEL_FILE]
     )
-    sheets = sorted(p.name for p in (folder / reportset.SHEETS_FOLDER).iterdir())
-    assert sheets == sorted(f"{SHEET}{s}" for s in (".html", ".ipynb", ".pdf", referat.REFERAT_SUFFIX))
+    assert (folder / reportset.notebook_file("overview")).is_file()
+    sheets = sorted(p.name for p in (folder / reportset.SHEETS_FOLDER).iterdir() if p.is_file())
+    assert sheets == sorted(f"{SHEET}{s}" for s in (".html", ".pdf", referat.REFERAT_SUFFIX))
     result = next(r for r in papers_run.results if r.template.endswith(SHEET))
     assert result.files[2:] == [
         f"{reportset.SHEETS_FOLDER}/{SHEET}.pdf",

@@ -89,6 +89,8 @@ class Page(HTMLParser):
 
 
 def run(data: Path, out: Path, **options) -> batch.RunReport:
+    """A run without PDFs and referater (they have their own tests); the links to PDFs come from files present."""
+    options = {"pdf": False, "word": False, **options}
     return batch.run(plan.RunOptions(data=data, out=out, **options), progress=stdio.StringIO())
 
 

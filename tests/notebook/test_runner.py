@@ -256,6 +256,8 @@ def test_index_links_every_report(full_run):
     expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in reportset.KOMMUNE_TEMPLATES}
     expected |= {f"{FOLDERS[c]}/{reportset.SHEETS_FOLDER}/{s}.html" for c in KOMMUNER for s in SHEETS[c]}
     expected |= {f"{folder}/{reportset.EXCEL_FILE}" for folder in FOLDERS.values()}
+    expected |= {f"{folder}/overview.pdf" for folder in FOLDERS.values()}
+    expected |= {f"{FOLDERS[c]}/{reportset.SHEETS_FOLDER}/{s}.pdf" for c in KOMMUNER for s in SHEETS[c]}
     assert links == expected
     assert all((full_run.out_dir / link).is_file() for link in links)
     assert resources(page).fetched == []
