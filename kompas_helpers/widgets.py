@@ -121,6 +121,8 @@ STYLE = """<style>
 .kompas-kpi-label { font-size: 10pt; color: #333; }
 img.kompas-figure { max-width: 100%; height: auto; display: block; margin: 0.4em 0; }
 .kompas-pending { color: #555; font-style: italic; }
+/* ipywidgets greys the tabs not chosen (#6d6d6d on #eee, 4.45:1): darker, for WCAG's 4.5:1 (axe color-contrast). */
+body .jupyter-widgets.jupyter-widget-tab > .lm-TabBar .lm-TabBar-tab:not(.lm-mod-current) { color: #333; }
 </style>"""
 
 
@@ -521,7 +523,11 @@ class CompareApp(_Page):
             )
             self.table.value = section(
                 f"Alle kommuner, {year}",
-                table_html(rows, numeric=["Nr.", rows.columns[3], "95 %-interval", "Dækning", "Boliger bag tallet"])
+                table_html(
+                    rows,
+                    numeric=["Nr.", rows.columns[3], "95 %-interval", "Dækning", "Boliger bag tallet"],
+                    caption=f"{code} {ind.name_da}: alle kommuner, {year}",
+                )
                 + f'<p class="kompas-note">{html.escape(note)}</p>',
             )
 
