@@ -131,6 +131,7 @@ def figure_html(fig, alt: str) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    alt = " ".join([alt.rstrip(".") + ".", figures.findings_of(fig)]).strip()
     return f'<img class="kompas-figure" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
