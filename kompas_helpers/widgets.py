@@ -482,7 +482,7 @@ class CompareApp(_Page):
         def heading() -> None:
             comparison = comparison_table(b, kommune, year, code)
             self.heading.value = (
-                '<div class="kompas kompas-heading"><h1>Sammenlign kommuner</h1></div>'
+                f'<div class="kompas kompas-heading"><h1>Sammenlign kommuner: {html.escape(name)}</h1></div>'
                 + f'<div class="kompas">{indicator_intro_html(code)}'
                 + table_html(
                     comparison,

@@ -32,6 +32,7 @@ def test_compare_passes_axe(page, voila_server):
     page.goto(voila_server.url("compare.ipynb", "indicator=E1&kommune=751"))
     expect(page.locator(FIGURE)).to_have_count(3)
     expect(page.locator("table.kompas-table").first).to_be_visible()
+    expect(page.locator(HEADING)).to_have_text("Sammenlign kommuner: Aarhus")
     assert_accessible(page, "Sammenlign kommuner (E1, Aarhus)")
 
 
