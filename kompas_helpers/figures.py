@@ -114,14 +114,15 @@ def _png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
     )
 
 
+# The figure texts that go into the alt text after the titles: what the figure shows, then its caption.
+GIDS = ("finding", "caption")
+
+
 def alt_text(fig: Figure) -> str:
     """A text description of a figure for screen readers: its titles, what it shows (`finding`) and its caption."""
     titles = [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center") if ax.get_title(loc)]
     texts = {gid: [t.get_text().replace("\n", " ") for t in fig.texts if t.get_gid() == gid] for gid in GIDS}
     return ". ".join(["Figur: " + "; ".join(titles), *texts["finding"], *texts["caption"]]).replace("..", ".")
-
-
-GIDS = ("finding", "caption")
 
 
 def finding(fig: Figure, text: str) -> None:
