@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 DATA := data/synthetic
 
 .PHONY: help setup data run table test lint format env serve lab bench clean
@@ -18,7 +19,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3
 	touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv and install everything
+# axe-core (the accessibility checks in the browser tests) comes from npm, pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP) ## Create .venv and node_modules/ and install everything
 
 $(DATA)/provenance.json: | $(STAMP)
 	$(BIN)/kompas data synthesize

@@ -114,11 +114,26 @@ def _png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
     )
 
 
+# The figure texts that go into the alt text after the titles: what the figure shows, then its caption.
+GIDS = ("finding", "caption")
+
+
 def alt_text(fig: Figure) -> str:
-    """A text description of a figure for screen readers: its titles and its caption."""
+    """A text description of a figure for screen readers: its titles, what it shows (`finding`) and its caption."""
     titles = [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center") if ax.get_title(loc)]
-    captions = [t.get_text().replace("\n", " ") for t in fig.texts if t.get_gid() == "caption"]
-    return ". ".join(["Figur: " + "; ".join(titles), *captions]).replace("..", ".")
+    texts = {gid: [t.get_text().replace("\n", " ") for t in fig.texts if t.get_gid() == gid] for gid in GIDS}
+    return ". ".join(["Figur: " + "; ".join(titles), *texts["finding"], *texts["caption"]]).replace("..", ".")
+
+
+def finding(fig: Figure, text: str) -> None:
+    """Record what the figure shows (`findings`' sentences) for its alt text: an invisible text, never drawn, that
+    goes with the figure wherever it is shown and is removed with everything else when the figure is reused."""
+    fig.text(0, 0, text, visible=False, gid="finding")
+
+
+def findings_of(fig: Figure) -> str:
+    """The recorded findings of a figure, one sentence after the other (the Voilà pages add them to their alt)."""
+    return " ".join(t.get_text() for t in fig.texts if t.get_gid() == "finding")
 
 
 def show(fig: Figure | None) -> None:

@@ -14,13 +14,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from kompas_helpers import comparison, cuts, danish, fmt, kommuner, paths, registry, uncertainty
+from kompas_helpers import comparison, cuts, danish, findings, fmt, kommuner, paths, registry, uncertainty
 from kompas_helpers.figures import (
     COLOURS,
     SERIES_STYLE,
     STYLE,
     axis_label,
     caption,
+    finding,
     new_figure,
     source_table,
     status_word,
@@ -80,6 +81,7 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
     labels = {"kommune": name, "region": region, "national": "Hele landet"}
     omitted = []
     not_applicable = set()
+    plotted = {}
     for key, rows in _series_rows(table, code, kommune_code).items():
         # One row per year at these levels; a year without a row has no status (None), value or coverage.
         where = np.searchsorted(years, rows["year"].to_numpy())
@@ -90,6 +92,7 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
         by_year["coverage"][where] = rows["coverage"].to_numpy(dtype=float)
         values = np.where(by_year["status"] == "reported", by_year["value"], np.nan)
         ax.plot(years, values, label=labels[key], **SERIES_STYLE[key])
+        plotted[key] = values
         gaps = []
         statuses = cuts.unit_status(by_year["status"], by_year["coverage"])
         for year, status in zip(years, statuses, strict=True):
@@ -119,6 +122,7 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
     ax.set_xlabel("År")
     ax.set_title(f"{code} {ind.name_da}: udvikling")
     ax.legend(loc="lower left", fontsize=9)
+    finding(ax.figure, findings.trend(code, name, years, plotted["kommune"], plotted["national"]))
     lines = [*breaks]
     if not_applicable:
         first = ind.first_year or min(set(years) - not_applicable, default=max(years))
@@ -158,6 +162,7 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
     if (status == "not_applicable").all() and len(afd):
         ax.text(0.5, 0.5, f"Ikke opgjort i {year}", ha="center", va="center", transform=ax.transAxes)
         return [f"Målepunktet opgøres fra {ind.first_year}."] if ind.first_year else []
+    finding(ax.figure, findings.spread(code, name, year, values, median=len(values) >= 5))  # the box shows it
     if len(values) == 0:
         ax.text(
             0.5, 0.5, f"Ingen afdelinger med tal: {NO_FIGURES_DA}", ha="center", va="center", transform=ax.transAxes
@@ -318,6 +323,9 @@ def tile_map(table, code: str, year: int, highlight: str | None = None) -> Figur
                 fmt.with_unit(values[i], ind.unit, ind.decimals) if reported[i] else status_word(data["status"].iloc[i])
             )
             handles.insert(0, Patch(fill=False, edgecolor="black", linewidth=3.2, label=f"{name}: {value}"))
+            finding(fig, f"{name}: {value}.")
+        names = [kommuner.name(c) for c in tiles["kommune_code"]]
+        finding(fig, findings.extremes(code, year, names, np.where(reported, values, np.nan)))
         ax.legend(handles=handles, loc="upper right", fontsize=9)
         ax.set_xlim(tiles["col"].min() - 0.6, tiles["col"].max() + 0.6)
         ax.set_ylim(-tiles["row"].max() - 0.6, -tiles["row"].min() + 0.6)
@@ -428,6 +436,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
                                              ind.direction)  # fmt: skip
                 if span and span[0] != span[1]:
                     place += f" (usikkerhed: nr. {span[0]}–{span[1]})"
+            finding(fig, findings.ranking(code, year, name, rank, n_ranked, values[i]))
             ax.annotate(
                 f"{name}: {fmt.with_unit(values[i], ind.unit, ind.decimals)}\n{place}",
                 xy=(x[i], values[i]),
@@ -457,6 +466,8 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
             )
         if highlight is not None and not is_kommune.any():
             lines.append(f"{name} har ingen tal for {code} i {year}.")
+        if highlight is None:
+            finding(fig, findings.extremes(code, year, [kommuner.name(str(c)) for c in codes], values))
         caption(fig, lines)
     return fig
 
@@ -499,6 +510,11 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None) -> F
         )
         codes = kommune["kommune_code"].astype(str).to_numpy()
         mine = codes == str(highlight)
+        low, high = uncertainty.funnel_limits(ind, nat, size, uncertainty.Z95, spread)
+        side = np.where(value > high, "over", np.where(value < low, "under", "inden for"))
+        place = (kommuner.name(str(highlight)), str(side[mine][0])) if mine.any() else None
+        finding(fig, findings.funnel(code, year, int((side == "over").sum()), int((side == "under").sum()),
+                                     len(value), nat, place))  # fmt: skip
         ax.scatter(size[~mine], value[~mine], s=16, color=COLOURS["other"], edgecolors="#777777", linewidths=0.4,
                    label="Kommuner", zorder=3)  # fmt: skip
         lines = [

@@ -33,7 +33,9 @@ CSS = """
   padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 .kompas table.kompas-table thead th { border-bottom: 2px solid #111; background: #f0f0f0; }
 .kompas table.kompas-table .num { text-align: right; white-space: nowrap; }
-.kompas table.kompas-table tr.kompas-total td { font-weight: 700; border-top: 2px solid #111; }
+.kompas table.kompas-table tbody th { font-weight: inherit; }
+.kompas table.kompas-table tr.kompas-total td, .kompas table.kompas-table tr.kompas-total th { font-weight: 700;
+  border-top: 2px solid #111; }
 .kompas .kompas-status { font-style: italic; color: #444; }
 .kompas .kompas-mark { font-weight: 700; padding: 0 0.3em; border-radius: 2px; }
 .kompas .kompas-mark-better { background: #d6e9f8; }

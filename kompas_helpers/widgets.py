@@ -121,6 +121,8 @@ STYLE = """<style>
 .kompas-kpi-label { font-size: 10pt; color: #333; }
 img.kompas-figure { max-width: 100%; height: auto; display: block; margin: 0.4em 0; }
 .kompas-pending { color: #555; font-style: italic; }
+/* ipywidgets greys the tabs not chosen (#6d6d6d on #eee, 4.45:1): darker, for WCAG's 4.5:1 (axe color-contrast). */
+body .jupyter-widgets.jupyter-widget-tab > .lm-TabBar .lm-TabBar-tab:not(.lm-mod-current) { color: #333; }
 </style>"""
 
 
@@ -129,6 +131,7 @@ def figure_html(fig, alt: str) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    alt = " ".join([alt.rstrip(".") + ".", figures.findings_of(fig)]).strip()
     return f'<img class="kompas-figure" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
@@ -479,7 +482,7 @@ class CompareApp(_Page):
         def heading() -> None:
             comparison = comparison_table(b, kommune, year, code)
             self.heading.value = (
-                '<div class="kompas kompas-heading"><h1>Sammenlign kommuner</h1></div>'
+                f'<div class="kompas kompas-heading"><h1>Sammenlign kommuner: {html.escape(name)}</h1></div>'
                 + f'<div class="kompas">{indicator_intro_html(code)}'
                 + table_html(
                     comparison,
@@ -521,7 +524,11 @@ class CompareApp(_Page):
             )
             self.table.value = section(
                 f"Alle kommuner, {year}",
-                table_html(rows, numeric=["Nr.", rows.columns[3], "95 %-interval", "Dækning", "Boliger bag tallet"])
+                table_html(
+                    rows,
+                    numeric=["Nr.", rows.columns[3], "95 %-interval", "Dækning", "Boliger bag tallet"],
+                    caption=f"{code} {ind.name_da}: alle kommuner, {year}",
+                )
                 + f'<p class="kompas-note">{html.escape(note)}</p>',
             )
 

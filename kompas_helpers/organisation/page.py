@@ -92,7 +92,7 @@ class OrganisationApp(_Page):
             name = facts.get(b, organisation).name
             self.parts["heading"].value = (
                 f'<div class="kompas kompas-heading"><h1>Dialogark: {html.escape(name)}</h1></div>'
-                + show.header_html(b, organisation, year)
+                + show.header_html(b, organisation, year, level=2)
             )
 
         def indicators() -> None:

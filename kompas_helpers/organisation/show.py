@@ -16,8 +16,11 @@ if TYPE_CHECKING:
     from kompas_helpers.bundle import Bundle
 
 
-def header_html(b: Bundle, organisation_id: str, year: int) -> str:
-    """The sheet's header: CSS, synthetic banner, the organisation, its tilsynskommune, its size and the vintage."""
+def header_html(b: Bundle, organisation_id: str, year: int, level: int = 1) -> str:
+    """The sheet's header: CSS, synthetic banner, the organisation, its tilsynskommune, its size and the vintage.
+
+    The organisation's name is the page's H1 (`level` 2 where the page has an H1 of its own, as the Voilà page).
+    """
     org = get(b, organisation_id)
     seat = kommuner.name(org.tilsynskommune)
     where = ", ".join(kommuner.name(k) for k in org.kommuner)
@@ -27,7 +30,7 @@ def header_html(b: Bundle, organisation_id: str, year: int) -> str:
     )
     return style_html() + wrap(
         banner_html(b),
-        f"<h2>{esc(org.name)}: dialogark {year}</h2>",
+        f"<h{level}>{esc(org.name)}: dialogark {year}</h{level}>",
         f'<p class="kompas-meta">{esc(meta)}</p>',
         note(f"Indberetning: {completeness.score_da(b, organisation_id, year)}."),
     )
@@ -89,7 +92,7 @@ def questions_html(b: Bundle, organisation_id: str, year: int) -> str:
     parts = ["<h3>Faste dialogspørgsmål</h3>", bullets(questions.STANDING_QUESTIONS_DA, ordered=True)]
     parts.append(f"<h3>Spørgsmål ud fra {esc(danish.genitive(org.name))} egne tal</h3>")
     if len(found):
-        parts.append(table_html(found))
+        parts.append(table_html(found, caption=f"Spørgsmål ud fra {danish.genitive(org.name)} tal for {year}"))
     else:
         parts.append(note("Ingen af organisationens tal skiller sig ud efter reglerne for de automatiske spørgsmål."))
     return wrap(*parts)

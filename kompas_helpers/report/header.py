@@ -33,4 +33,4 @@ def header_html(b: Bundle, kommune_code: str, year: int, dimension: str | None =
     else:
         title = f"{name}: {registry.DIMENSION_NAMES_DA[dimension].lower()} ({dimension}) {year}"
     meta = f"{region} · rapportår {year} · {vintage_da(b)}"
-    return style_html() + wrap(banner_html(b), f"<h2>{esc(title)}</h2>", f'<p class="kompas-meta">{esc(meta)}</p>')
+    return style_html() + wrap(banner_html(b), f"<h1>{esc(title)}</h1>", f'<p class="kompas-meta">{esc(meta)}</p>')

@@ -25,14 +25,15 @@ _MARK_CLASS = {danish.MARK_DA["better"]: "kompas-mark-better", danish.MARK_DA["w
 def table_html(
     frame: pd.DataFrame,
     *,
+    caption: str,
     numeric: tuple[str, ...] | list[str] = (),
-    caption: str | None = None,
     total_last: bool = False,
 ) -> str:
     """A DataFrame of formatted text cells as a print-friendly HTML table (class kompas-table).
 
-    `numeric` columns are right-aligned; status words (mangler, diskretion, ikke opgjort) are set in italics,
-    marks (bedre, dårligere) in bold; with `total_last` the last row is styled as a total.
+    Every table has a caption, and its first column heads the rows (`<th scope="row">`), so a screen reader names
+    the row and column of each cell. `numeric` columns are right-aligned; status words (mangler, diskretion, ikke
+    opgjort) are set in italics, marks (bedre, dårligere) in bold; with `total_last` the last row is a total.
     """
     numeric = set(numeric)
     head = "".join(f'<th class="{"num" if c in numeric else ""}" scope="col">{esc(c)}</th>' for c in frame.columns)
@@ -40,16 +41,17 @@ def table_html(
     rows = frame.astype(str).to_numpy()
     for i, row in enumerate(rows):
         cells = []
-        for col, text in zip(frame.columns, row, strict=True):
+        for j, (col, text) in enumerate(zip(frame.columns, row, strict=True)):
             inner = esc(text)
             if text in _STATUS_WORDS:
                 inner = f'<span class="kompas-status">{inner}</span>'
             elif text in _MARK_CLASS:
                 inner = f'<span class="kompas-mark {_MARK_CLASS[text]}">{inner}</span>'
-            cells.append(f'<td class="{"num" if col in numeric else ""}">{inner}</td>')
-        cls = ' class="kompas-total"' if total_last and i == len(rows) - 1 else ""
-        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+            cls = "num" if col in numeric else ""
+            cells.append(f'<th class="{cls}" scope="row">{inner}</th>' if j == 0 else f'<td class="{cls}">{inner}</td>')
+        total = ' class="kompas-total"' if total_last and i == len(rows) - 1 else ""
+        body.append(f"<tr{total}>{''.join(cells)}</tr>")
+    cap = f"<caption>{esc(caption)}</caption>"
     return f'<table class="kompas-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 

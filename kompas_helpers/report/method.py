@@ -102,7 +102,7 @@ def method_html(dimension: str | None = None, b: Bundle | None = None, kommune_c
     """Method notes per indicator, the peer groups (with the kommune's own when given) and the discretion rules."""
     table = method_notes(dimension)
     return wrap(
-        table_html(table),
+        table_html(table, caption="Metode pr. målepunkt"),
         peers_html(b, kommune_code) if b is not None and kommune_code else note(peer_method_da()),
         "<h3>Diskretion og manglende tal</h3>",
         bullets(discretion_rules_da()),

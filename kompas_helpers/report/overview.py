@@ -217,7 +217,7 @@ def overview_html(b: Bundle, kommune_code: str, year: int, dimension: str | None
     table = overview_table(b, kommune_code, year, dimension)
     numeric = list(table.columns[3:10])
     return wrap(
-        table_html(table, numeric=numeric),
+        table_html(table, numeric=numeric, caption=f"{kommuner.name(kommune_code)}, regionen og hele landet, {year}"),
         note(mark_rule_da()),
         note(
             "95 %-interval: usikkerheden på kommunens tal. Det er bredt, når tallet bygger på få personer, boliger "

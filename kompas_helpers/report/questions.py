@@ -215,7 +215,7 @@ def questions_html(b: Bundle, kommune_code: str, year: int, dimension: str | Non
     questions = data_questions(b, kommune_code, year, dimension)
     parts.append(f"<h3>Spørgsmål ud fra {esc(danish.genitive(name))} egne tal</h3>")
     if len(questions):
-        parts.append(table_html(questions))
+        parts.append(table_html(questions, caption=f"Spørgsmål ud fra {danish.genitive(name)} tal for {year}"))
         parts.append(
             note(
                 "Spørgsmålene er dannet automatisk: tal, der er klart dårligere end landets (landstallet ligger uden "

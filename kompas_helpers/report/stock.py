@@ -105,4 +105,12 @@ def almene_stock_html(b: Bundle, kommune_code: str) -> str:
             f"{danish.count_da(len(seat_here - active), 'boligorganisation', 'boligorganisationer')} har hjemsted i "
             f"{name} uden at have afdelinger her."
         )
-    return wrap(table_html(table, numeric=list(table.columns[1:5]), total_last=True), *(note(n) for n in notes))
+    return wrap(
+        table_html(
+            table,
+            numeric=list(table.columns[1:5]),
+            caption=f"Almene boliger i {name} pr. boligorganisation",
+            total_last=True,
+        ),
+        *(note(n) for n in notes),
+    )

@@ -17,8 +17,17 @@ def test_deep_link_ranks_all_kommuner_with_map_coverage_and_the_national_value(p
     page.goto(voila_server.url("compare.ipynb", "indicator=S4&kommune=751&year=2025"))
     figures = page.locator("img.kompas-figure")
     expect(figures).to_have_count(3)
-    expect(figures.nth(0)).to_have_attribute("alt", re.compile(r"^S4 .* alle kommuner sorteret, Aarhus"))
-    expect(figures.nth(1)).to_have_attribute("alt", re.compile(r"^Tragtplot: S4 .* Aarhus fremhævet$"))
+    # The alt text names the chart and states what it shows (findings: the kommune's rank, where it lies).
+    expect(figures.nth(0)).to_have_attribute(
+        "alt",
+        re.compile(
+            r"^S4 .* alle kommuner sorteret, Aarhus og regionen fremhævet\. "
+            r"(I 2025 er Aarhus nr\. \d+ af \d+ kommuner|Livskvalitet og sundhed i Aarhus er \d+ % i 2025)"
+        ),
+    )
+    expect(figures.nth(1)).to_have_attribute(
+        "alt", re.compile(r"^Tragtplot: S4 .* Aarhus fremhævet\. Landet: .*; Aarhus ligger (over|under|inden for)\.$")
+    )
     expect(figures.nth(2)).to_have_attribute("alt", re.compile(r"^Danmarkskort"))
     expect(page.get_by_role("heading", name=re.compile(r"^S4 "))).to_be_visible()
     comparison = page.locator("table.kompas-table").first

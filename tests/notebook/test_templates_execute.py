@@ -20,7 +20,6 @@ TEMPLATES = {
     "overview": (
         None,
         [
-            "# Kommunens ESG-overblik",
             "## Alle målepunkter",
             "## Almene boliger i kommunen",
             "## Kommunen blandt alle kommuner",
@@ -32,7 +31,6 @@ TEMPLATES = {
         name: (
             dim,
             [
-                f"# {title}",
                 "## Overblik",
                 "## Målepunkterne",
                 "## Spørgsmål ud fra kommunens tal",
@@ -84,6 +82,8 @@ def test_template_has_its_headings(name):
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for heading in headings:
         assert re.search(rf"^{re.escape(heading)}$", markdown, flags=re.MULTILINE), heading
+    # The page's one H1 names the kommune: the header cell writes it, so no markdown cell has an H1 of its own.
+    assert not re.search(r"^# ", markdown, flags=re.MULTILINE)
 
 
 @pytest.mark.notebook
@@ -100,7 +100,7 @@ def test_injected_kommune_shows_its_banner_tables_and_figures(name, synthetic_da
 
     text = outputs_text(nb)
     assert fmt.SYNTHETIC_BANNER_DA in text
-    assert f"<h2>{KOMMUNE_NAME}: " in text
+    assert f"<h1>{KOMMUNE_NAME}: " in text
     assert "Region Hovedstaden · rapportår 2025" in text
 
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]

@@ -24,7 +24,7 @@ def b() -> Bundle:
 
 
 def texts(fig) -> list[str]:
-    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text() and t.get_visible()]
 
 
 def caption(fig) -> str:
@@ -271,9 +271,21 @@ def test_show_displays_a_png_with_alt_text_and_closes_the_figure(b, monkeypatch)
     assert fig.number not in plt.get_fignums()
 
 
-def test_alt_text_names_titles_and_caption(b):
+def test_alt_text_names_titles_finding_and_caption(b):
     fig = plots.trend_chart(b, "101", "S3")
-    assert figures.alt_text(fig).startswith("Figur: S3 Livschancer: udvikling. Ikke vist (aldrig som nul): København: ")
+    assert figures.alt_text(fig).startswith(
+        "Figur: S3 Livschancer: udvikling. Livschancer i København: ingen tal at vise. Ikke vist (aldrig som nul): "
+        "København: 2024 diskretion, 2025 mangler"
+    )
+    # The finding comes from the plotted figures: København 120 (2024) and 110 (2025); one afdeling shown in 2024.
+    alt = figures.alt_text(plots.indicator_figure(b, "101", 2024, "E1"))
+    assert alt.startswith(
+        "Figur: E1 Energiforbrug: udvikling; E1: afdelingerne i København, 2024. Energiforbrug i København faldt fra "
+        "120 til 110 kWh/m² fra 2024 til 2025; landet: 100 kWh/m² i 2025. Én afdeling i København har tal i 2024: "
+        "120 kWh/m². 1 afdeling med tal i 2024."
+    )
+    # The finding is never drawn: the picture is the same with or without it.
+    assert not [t for t in fig.texts if t.get_gid() == "finding" and t.get_visible()]
 
 
 def test_png_keeps_the_caption_inside_the_image(b):

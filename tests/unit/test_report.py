@@ -175,10 +175,13 @@ def test_overview_html_styles_status_words_and_marks_and_explains_them(judged):
     assert html.escape(overview.mark_rule_da()) in out
 
 
-def test_table_html_escapes_cells():
-    out = markup.table_html(pd.DataFrame({"Navn": ["<b>A & B</b>"], "Tal": ["1.234,5"]}), numeric=["Tal"])
-    assert "&lt;b&gt;A &amp; B&lt;/b&gt;" in out
-    assert '<td class="num">1.234,5</td>' in out
+def test_table_html_escapes_cells_and_has_a_caption_and_row_headers():
+    frame = pd.DataFrame({"Navn": ["<b>A & B</b>", "C"], "Tal": ["1.234,5", "2"]})
+    out = markup.table_html(frame, numeric=["Tal"], caption="Tal & navne")
+    assert "<caption>Tal &amp; navne</caption>" in out
+    assert '<th class="" scope="row">&lt;b&gt;A &amp; B&lt;/b&gt;</th><td class="num">1.234,5</td>' in out
+    assert '<th class="" scope="row">C</th><td class="num">2</td>' in out
+    assert out.count('scope="col"') == 2
 
 
 # --- header -------------------------------------------------------------------------------------------------------
@@ -187,7 +190,7 @@ def test_table_html_escapes_cells():
 def test_header_has_banner_kommune_region_and_vintage(b):
     html = header.header_html(b, "101", 2024)
     assert fmt.SYNTHETIC_BANNER_DA[:40] in html
-    assert "<h2>København: ESG-overblik 2024</h2>" in html
+    assert "<h1>København: ESG-overblik 2024</h1>" in html
     assert "Region Hovedstaden · rapportår 2024" in html
     assert "<style>" in html
     assert (
@@ -210,7 +213,7 @@ def test_header_without_banner_for_real_data(b):
     real = Bundle(dataset, b.table, b.data_dir, b.data_hash)
     assert header.banner_html(real) == ""
     assert fmt.SYNTHETIC_BANNER_DA[:40] not in header.header_html(real, "101", 2024, "E")
-    assert "<h2>København: miljø (E) 2024</h2>" in header.header_html(real, "101", 2024, "E")
+    assert "<h1>København: miljø (E) 2024</h1>" in header.header_html(real, "101", 2024, "E")
 
 
 # --- almene stock -------------------------------------------------------------------------------------------------
@@ -433,7 +436,7 @@ def test_standing_questions_the_data_answers_show_the_answer():
     bundle = make_bundle(extra)
     e1 = answers.questions_html(bundle, "101", 2024, "E1")
     # Only Solgården reported heat in København in 2024 (120 kWh/m²); the question becomes what is planned there.
-    assert "<td>Solgården (O1-001)</td>".replace("<td>", '<td class="">') in e1
+    assert '<th class="" scope="row">Solgården (O1-001)</th>' in e1
     assert '<td class="num">120</td>' in e1
     assert "Hvilke afdelinger har det højeste varmeforbrug" not in e1
     assert "Hvilke renoveringer er planlagt i de afdelinger, der bruger mest varme?" in e1
