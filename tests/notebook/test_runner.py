@@ -21,7 +21,7 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from kompas_helpers import bundle, cli, excel, fmt, htmlreport, paths, registry, reportset, synthesize
+from kompas_helpers import bundle, cli, excel, excel_tidy, fmt, htmlreport, paths, registry, reportset, synthesize
 from kompas_helpers.io import datasets
 from kompas_helpers.runner import batch, plan, worker
 
@@ -199,7 +199,12 @@ def test_excel_reads_back_with_the_table_values(full_run, small_data):
     kommune_rows = table[table["level"] == "kommune"]
     for code, folder in FOLDERS.items():
         book = openpyxl.load_workbook(full_run.out_dir / folder / reportset.EXCEL_FILE)
-        assert book.sheetnames == [*registry.DIMENSION_NAMES_DA.values(), excel.SHEET_AGREEMENTS, excel.SHEET_ABOUT]
+        assert book.sheetnames == [
+            *registry.DIMENSION_NAMES_DA.values(),
+            excel.SHEET_TIDY,
+            excel.SHEET_AGREEMENTS,
+            excel.SHEET_ABOUT,
+        ]
         agreements = list(book[excel.SHEET_AGREEMENTS].iter_rows(min_row=excel.FIRST_DATA_ROW, values_only=True))
         assert agreements and all(row[0] == code for row in agreements)  # the kommune's own agreements
         rows = {}
@@ -214,7 +219,7 @@ def test_excel_reads_back_with_the_table_values(full_run, small_data):
             if r.status == "reported":
                 assert shown == float(f"{r.value:.16g}"), (code, r.indicator, r.year)
             else:
-                assert shown == fmt.STATUS_MARK_DA[r.status]
+                assert shown == excel_tidy.STATUS_WORDS_DA[r.status]
 
 
 @pytest.mark.notebook
