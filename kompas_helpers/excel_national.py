@@ -9,10 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from kompas_helpers import excel, excel_tidy, fmt, registry
-from kompas_helpers.reportset import FAILED, OK
+from kompas_helpers.reportset import FAILED, NATIONAL_EXCEL_FILE, NATIONAL_EXCEL_TITLE_DA, OK
 
-NATIONAL_FILE = "alle-kommuner.xlsx"
-NATIONAL_TITLE_DA = "Alle kommuner (Excel)"
 SHEET_WIDE = "Overblik {year}"
 
 
@@ -93,10 +91,10 @@ def write_for_run(out_dir: Path, year: int, meta: dict, version: str) -> dict:
     from kompas_helpers import bundle
 
     start = time.perf_counter()
-    entry = {"file": NATIONAL_FILE, "title": NATIONAL_TITLE_DA, "status": OK, "error": None}
+    entry = {"file": NATIONAL_EXCEL_FILE, "title": NATIONAL_EXCEL_TITLE_DA, "status": OK, "error": None}
     try:
         write_national_workbook(
-            Path(out_dir) / NATIONAL_FILE,
+            Path(out_dir) / NATIONAL_EXCEL_FILE,
             bundle.read_shared_slice(meta["data_hash"]),
             year,
             provenance=meta["provenance"],
