@@ -41,7 +41,8 @@ PERCENT_RULE_DA = (
 )
 EMPTY_RULE_DA = (
     "Talkolonner indeholder kun tal eller er tomme – aldrig tekst. Hvorfor en celle er tom, står i kolonnen "
-    "«Status» (og «Vurdering»)."
+    "«Status» (og «Vurdering»). Koder (kommunekode, organisations- og afdelingsnummer) er tekst: læs dem som "
+    "tekst, så foranstillede nuller bevares (i pandas: dtype=excel_tidy.text_dtypes())."
 )
 PERCENTAGE_POINTS = "procentpoint"
 LEVEL_WORDS_DA = {
@@ -97,6 +98,11 @@ KOMMUNE_KEYS = tuple(c.key for c in COLUMNS if c.key != "region")
 NATIONAL_KEYS = tuple(c.key for c in COLUMNS if not c.key.startswith(("level", "organisation", "afdeling")))
 NUMERIC_KINDS = ("int", "value", "change", "count", "share")
 _BY_KEY = {c.key: c for c in COLUMNS}
+
+
+def text_dtypes() -> dict[str, type]:
+    """`dtype` for pandas.read_excel: the text columns as text (pandas would read the organisation '0001' as 1)."""
+    return {c.header: str for c in COLUMNS if c.kind == "text"}
 
 
 def columns(keys: Iterable[str]) -> list[Column]:
@@ -306,7 +312,9 @@ def _rank_ranges(table: pd.DataFrame, rows: pd.DataFrame, rank: np.ndarray) -> t
         members, values = others[(indicator[i], int(years[i]))]
         direction = registry.get(indicator[i]).direction
         span = comparison.rank_range(lows[i], highs[i], values[members != codes[i]], direction)
-        low[i], high[i] = span if span else (rank[i], rank[i])
+        # The range holds the rank itself: a Wilson bound of 99.99999999999999 % for a kommune at 100 % would
+        # otherwise put its best possible rank below the kommuner tied with it at 100 %.
+        low[i], high[i] = (min(span[0], rank[i]), max(span[1], rank[i])) if span else (rank[i], rank[i])
     return low, high
 
 
