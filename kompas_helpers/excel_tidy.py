@@ -40,9 +40,10 @@ PERCENT_RULE_DA = (
     "procentpoint."
 )
 EMPTY_RULE_DA = (
-    "Talkolonner indeholder kun tal eller er tomme – aldrig tekst. Hvorfor en celle er tom, står i kolonnen "
-    "«Status» (og «Vurdering»). Koder (kommunekode, organisations- og afdelingsnummer) er tekst: læs dem som "
-    "tekst, så foranstillede nuller bevares (i pandas: dtype=excel_tidy.text_dtypes())."
+    "På arkene til at regne med («Alle tal» og «Overblik») indeholder talkolonnerne kun tal eller er tomme – "
+    "aldrig tekst; hvorfor en celle er tom, står i kolonnen «Status» (og «Vurdering»). Koder (kommunekode, "
+    "organisations- og afdelingsnummer) er tekst: læs dem som tekst, så foranstillede nuller bevares (i pandas: "
+    "dtype=excel_tidy.text_dtypes())."
 )
 PERCENTAGE_POINTS = "procentpoint"
 LEVEL_WORDS_DA = {
