@@ -424,7 +424,8 @@ def _styles(sheet, formats: list[object]) -> dict:
 
 @contextlib.contextmanager
 def streamed_workbook(path: Path | str) -> Iterator:
-    """A write-only openpyxl workbook (rows stream to temporary files: half the time of the normal mode) saved
+    """A write-only openpyxl workbook (rows stream to temporary files instead of being held as cell objects, so
+    memory stays flat for the 63,000-row sheet of the largest kommune; about as fast as the normal mode) saved
     atomically to `path` when the block succeeds; on failure `path` is left as it was and the temporary files go."""
     import openpyxl
 
