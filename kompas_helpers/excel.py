@@ -286,8 +286,8 @@ def _write_sheets(workbook, table, kommune_code, name, note, synthetic, organisa
         dimension = registry.DIMENSION_NAMES_DA[dim]
         title = f"Nøgletal for {name} (kommunekode {kommune_code}) – {dimension}"
         _dimension_sheet(workbook.create_sheet(dimension), frame, title, note, synthetic, kommune_code)
-    rows = excel_tidy.kommune_rows(table, kommune_code, excel_tidy.supervised_organisations(organisations,
-                                                                                            kommune_code))  # fmt: skip
+    supervised = excel_tidy.supervised_organisations(organisations, kommune_code)
+    rows = excel_tidy.kommune_rows(table, kommune_code, supervised)
     excel_tidy.write_sheet(
         workbook.create_sheet(SHEET_TIDY),
         excel_tidy.tidy_frame(table, rows),
