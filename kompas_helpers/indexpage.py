@@ -213,6 +213,9 @@ def index_html(manifest: dict, present: Callable[[str, str], bool]) -> str:
         + (f", {counts['interrupted']} afbrudt" if counts.get("interrupted") else "")
         + f". {len(reports)} kommuner i alt. Datasæt {html.escape(manifest['data_hash'][:12])}.</p>"
     )
+    if present("", reportset.NATIONAL_EXCEL_FILE):
+        national = _link(".", reportset.NATIONAL_EXCEL_FILE, reportset.NATIONAL_EXCEL_FILE)
+        parts.append(f'<p class="meta">Alle kommuners nøgletal i ét regneark: {national}.</p>')
     if failed:
         parts.append(
             f'<p class="warn">{failed} rapporter eller regneark blev ikke lavet i den seneste kørsel. Hvor der findes '

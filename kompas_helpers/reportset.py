@@ -20,6 +20,8 @@ SHEETS_FOLDER = "organisationer"
 EXCEL_FILE = "nøgletal.xlsx"
 EXCEL_JOB = "nøgletal"
 EXCEL_TITLE_DA = "Nøgletal (Excel)"
+NATIONAL_EXCEL_FILE = "alle-kommuner.xlsx"  # in the year's folder: every kommune's figures, written once per run
+NATIONAL_EXCEL_TITLE_DA = "Alle kommuner (Excel)"
 
 OK, FAILED, INTERRUPTED = "ok", "failed", "interrupted"
 STATUS_DA = {OK: "færdig", FAILED: "fejlede", INTERRUPTED: "afbrudt"}

@@ -55,7 +55,7 @@ class RunReport:
     def exit_code(self) -> int:
         if self.interrupted:
             return 130
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.manifest["run"]["status"] != OK else 0
 
 
 class _Progress:
@@ -103,7 +103,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     Progress lines go to `progress` (the command line passes stderr) and the summary table to `summary` (stdout).
     Worker processes are spawned: a script calling this must do so under `if __name__ == "__main__":`.
     """
-    from kompas_helpers import bundle
+    from kompas_helpers import bundle, excel_national
 
     started = dt.datetime.now().astimezone()
     clock = time.perf_counter()
@@ -165,13 +165,15 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
                 parameters = {ORGANISATION_PARAMETER: organisation.organisation_id, "year": year, "data": data_argument}
                 add(organisation.kommune, template, parameters, f"{SHEETS_FOLDER}/{stem}", organisation.name)
     results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress))
+    national = None if interrupted else excel_national.write_for_run(out_dir, year, meta, kompas_helpers.__version__)
+    failed = any(r.status != OK for r in results) or (national is not None and national["status"] != OK)
     ended = dt.datetime.now().astimezone()
     run_info = {
         "started": started.isoformat(timespec="seconds"),
         "ended": ended.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - clock, 2),
         "table_seconds": round(table_seconds, 2),
-        "status": INTERRUPTED if interrupted else (FAILED if any(r.status != OK for r in results) else OK),
+        "status": INTERRUPTED if interrupted else (FAILED if failed else OK),
         "parameters": {
             "kommuner": None if options.kommuner is None else [k.code for k in kommuner],
             "organisations": None if not options.organisations else list(options.organisations),
@@ -186,6 +188,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
             "word": options.word,
         },
         "counts": {s: sum(r.status == s for r in results) for s in (OK, FAILED, INTERRUPTED)},
+        "national": national,  # alle-kommuner.xlsx: file, title, status, error, seconds (None when interrupted)
     }
     manifest = _write_manifest_and_index(out_dir, year, jobs, results, run_info, meta, data_folder)
     report = RunReport(year, out_dir, results, manifest, interrupted)
@@ -317,6 +320,11 @@ def _print_summary(report: RunReport, jobs: list[Job], stream: TextIO) -> None:
         + (f", {counts[INTERRUPTED]} afbrudt." if counts[INTERRUPTED] else "."),
         f"Rapporterne ligger i {report.out_dir}; oversigten er {report.out_dir / INDEX_FILE}.",
     ]
+    national = report.manifest["run"].get("national")
+    if national and national["status"] != OK:
+        lines.append(
+            f"{national['file']} fejlede ({national['error']}); en tidligere udgave (hvis der er en) er bevaret."
+        )
     if report.interrupted:
         lines.append("Kørslen blev afbrudt.")
     if report.failed:

@@ -127,7 +127,6 @@ class Driver:
         self._manager_class = _kernel_manager_class()
         self._spare = None
         self._dead: list = []  # killed kernels whose processes are still to be collected
-        self._shared_tables: dict[str, object] = {}
         self._cwd = str(paths.TEMPLATES_DIR if paths.TEMPLATES_DIR.is_dir() else paths.PROJECT_DIR)
 
     # -- kernels ------------------------------------------------------------------------------------------------
@@ -201,13 +200,6 @@ class Driver:
         result.seconds = time.perf_counter() - start
         return result
 
-    def _shared_table(self, digest: str):
-        if digest not in self._shared_tables:
-            from kompas_helpers import bundle
-
-            self._shared_tables = {digest: bundle.read_shared_slice(digest)}
-        return self._shared_tables[digest]
-
     def _run_excel(self, job: Job) -> JobResult:
         from kompas_helpers import agreements, bundle
 
@@ -218,11 +210,12 @@ class Driver:
         made = made[(made["kommune_code"].astype(str) == job.kommune.code).to_numpy()].reset_index(drop=True)
         self._excel.write_workbook(
             path,
-            self._shared_table(job.data_hash),
+            own.table,  # the levels every kommune reads and the kommune's own rows (for the «Alle tal» sheet)
             job.kommune.code,
             provenance=job.provenance,
             data_hash=job.data_hash,
             version=job.version,
+            organisations=own.dataset.organisations,
             agreements=agreements.status(made, own.table, job.year),
         )
         return JobResult(job.index, job.kommune.code, job.name, OK, 0.0, files=[path.name])

@@ -21,7 +21,7 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from kompas_helpers import bundle, cli, excel, fmt, htmlreport, paths, registry, reportset, synthesize
+from kompas_helpers import bundle, cli, excel, excel_tidy, fmt, htmlreport, paths, registry, reportset, synthesize
 from kompas_helpers.io import datasets
 from kompas_helpers.runner import batch, plan, worker
 
@@ -201,7 +201,12 @@ def test_excel_reads_back_with_the_table_values(full_run, small_data):
     kommune_rows = table[table["level"] == "kommune"]
     for code, folder in FOLDERS.items():
         book = openpyxl.load_workbook(full_run.out_dir / folder / reportset.EXCEL_FILE)
-        assert book.sheetnames == [*registry.DIMENSION_NAMES_DA.values(), excel.SHEET_AGREEMENTS, excel.SHEET_ABOUT]
+        assert book.sheetnames == [
+            *registry.DIMENSION_NAMES_DA.values(),
+            excel.SHEET_TIDY,
+            excel.SHEET_AGREEMENTS,
+            excel.SHEET_ABOUT,
+        ]
         agreements = list(book[excel.SHEET_AGREEMENTS].iter_rows(min_row=excel.FIRST_DATA_ROW, values_only=True))
         assert agreements and all(row[0] == code for row in agreements)  # the kommune's own agreements
         rows = {}
@@ -216,7 +221,36 @@ def test_excel_reads_back_with_the_table_values(full_run, small_data):
             if r.status == "reported":
                 assert shown == float(f"{r.value:.16g}"), (code, r.indicator, r.year)
             else:
-                assert shown == fmt.STATUS_MARK_DA[r.status]
+                assert shown == excel_tidy.STATUS_WORDS_DA[r.status]
+
+
+@pytest.mark.notebook
+def test_the_run_writes_the_national_workbook_lists_and_links_it(small_data, tmp_path, monkeypatch):
+    from kompas_helpers import excel_national
+
+    out = tmp_path / "out"
+    first = run(small_data, out, [str(FIXTURES / "minimal.ipynb")], kommuner=["101"])
+    assert first.exit_code == 0
+    path = first.out_dir / reportset.NATIONAL_EXCEL_FILE
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [f"Overblik {first.year}", excel_tidy.SHEET_TIDY, excel.SHEET_ABOUT]
+    assert len(list(book[f"Overblik {first.year}"].iter_rows(min_row=excel.FIRST_DATA_ROW))) == 98  # not only 101
+    national = json.loads((first.out_dir / "manifest.json").read_text(encoding="utf-8"))["run"]["national"]
+    assert national["status"] == "ok" and national["file"] == reportset.NATIONAL_EXCEL_FILE
+    assert 'href="./alle-kommuner.xlsx"' in (first.out_dir / "index.html").read_text(encoding="utf-8")
+    before = path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError("disken er fuld")
+
+    monkeypatch.setattr(excel_national, "write_national_workbook", broken)
+    second = run(small_data, out, [str(FIXTURES / "minimal.ipynb")], kommuner=["101"])
+    assert second.exit_code == 1 and set(statuses(second).values()) == {"ok"}
+    assert second.manifest["run"]["status"] == "failed"
+    assert second.manifest["run"]["national"]["error"] == "OSError: disken er fuld"
+    assert "alle-kommuner.xlsx fejlede" in second.summary_text
+    assert path.read_bytes() == before
+    assert 'href="./alle-kommuner.xlsx"' in (first.out_dir / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.notebook

@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kompas_helpers import compute, excel, fmt, registry
+from kompas_helpers import compute, excel, excel_tidy, fmt, registry
 from tests.fixtures import handmade
 
 HEADERS = [
@@ -20,8 +20,8 @@ HEADERS = [
     "Kommunen",
     "Region Hovedstaden",
     "Hele landet",
-    "Ændring fra året før",
-    "Dækning (andel af boligerne)",
+    "Ændring fra året før (procentpoint for %)",
+    "Dækning (% af boligerne)",
     "Placering blandt kommunerne (1 = bedst)",
     "Status",
     "Sammenligningskommuner",
@@ -50,6 +50,7 @@ def write(path, table, synthetic=True, kommune_code="101"):
         provenance={"synthetic": synthetic, "note_da": "Håndlavede testdata."},
         data_hash="ab" * 32,
         version="9.9.9",
+        organisations=handmade.dataset().organisations,
         generated=GENERATED,
     )
     return openpyxl.load_workbook(path)
@@ -66,7 +67,7 @@ def data_rows(sheet) -> dict[tuple[str, int], list]:
 
 def test_one_sheet_per_dimension_and_about(tmp_path, table):
     book = write(tmp_path / "nøgletal.xlsx", table)
-    assert book.sheetnames == ["Miljø", "Social", "Governance", "Om data"]
+    assert book.sheetnames == ["Miljø", "Social", "Governance", "Alle tal", "Om data"]
     for dim, name in registry.DIMENSION_NAMES_DA.items():
         sheet = book[name]
         assert [c.value for c in sheet[excel.HEADER_ROW]] == HEADERS
@@ -86,10 +87,10 @@ def test_reported_values_are_exact_with_danish_number_formats(tmp_path, table):
     assert e1_2024[6].value == stored(national["value"].iloc[0])  # unrounded, to the stored precision
     assert e1_2024[6].value == pytest.approx(2980000 / 27000)
     assert e1_2024[7].value == "–"  # no figure the year before
-    assert e1_2024[8].value == pytest.approx(0.961538, abs=1e-6)
-    assert e1_2024[8].number_format == "0%"
+    assert e1_2024[8].value == pytest.approx(96.1538, abs=1e-4)  # percentages as numbers 0–100, never fractions
+    assert e1_2024[8].number_format == "0"
     assert e1_2024[9].value == "–"  # two afdelinger in København: too few to be ranked
-    assert e1_2024[10].value == "Indberettet"
+    assert e1_2024[10].value == "indberettet"
     e1_2025 = rows[("E1", 2025)]
     assert e1_2025[7].number_format == "+#,##0;-#,##0;#,##0"
     e2_2024 = rows[("E2", 2024)]
@@ -104,14 +105,14 @@ def test_reported_values_are_exact_with_danish_number_formats(tmp_path, table):
         if r.status == "reported":
             assert cell.value == stored(r.value)
         else:
-            assert cell.value == fmt.STATUS_MARK_DA[r.status]
+            assert cell.value == excel_tidy.STATUS_WORDS_DA[r.status]
 
 
 def test_missing_and_suppressed_are_words_never_zero(tmp_path, table):
     book = write(tmp_path / "nøgletal.xlsx", table)
     e2_2025 = data_rows(book["Miljø"])[("E2", 2025)]
     assert [c.value for c in e2_2025[4:8]] == ["mangler", "mangler", "mangler", "mangler"]
-    assert e2_2025[10].value == fmt.STATUS_DA["missing"]
+    assert e2_2025[10].value == "mangler"
     s1_2024 = data_rows(book["Social"])[("S1", 2024)]
     assert s1_2024[4].value == "diskretion"
     assert s1_2024[5].value == "diskretion"
@@ -121,7 +122,7 @@ def test_missing_and_suppressed_are_words_never_zero(tmp_path, table):
     for name in registry.DIMENSION_NAMES_DA.values():
         for cells in data_rows(book[name]).values():
             statuses = cells[10].value
-            if statuses != fmt.STATUS_DA["reported"]:
+            if statuses != "indberettet":
                 assert not isinstance(cells[4].value, int | float), (name, [c.value for c in cells])
 
 

@@ -166,7 +166,7 @@ def test_the_kommunes_workbook_has_its_agreements_with_status(tmp_path):
     path = tmp_path / "nøgletal.xlsx"
     excel.write_workbook(
         path, b.table, "101", provenance={"synthetic": True}, data_hash="0" * 64, version="0",
-        agreements=agreements.status(made, b.table, 2025),
+        organisations=b.dataset.organisations, agreements=agreements.status(made, b.table, 2025),
     )  # fmt: skip
     sheet = openpyxl.load_workbook(path)[excel.SHEET_AGREEMENTS]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=excel.FIRST_DATA_ROW)]
