@@ -214,7 +214,8 @@ def index_html(manifest: dict, present: Callable[[str, str], bool]) -> str:
         + f". {len(reports)} kommuner i alt. Datasæt {html.escape(manifest['data_hash'][:12])}.</p>"
     )
     if present("", reportset.NATIONAL_EXCEL_FILE):
-        national = _link(".", reportset.NATIONAL_EXCEL_FILE, reportset.NATIONAL_EXCEL_FILE)
+        name = reportset.NATIONAL_EXCEL_FILE
+        national = f'<a href="{navigation.href(name)}">{html.escape(name)}</a>'
         parts.append(f'<p class="meta">Alle kommuners nøgletal i ét regneark: {national}.</p>')
     if failed:
         parts.append(

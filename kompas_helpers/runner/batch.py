@@ -165,7 +165,10 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
                 parameters = {ORGANISATION_PARAMETER: organisation.organisation_id, "year": year, "data": data_argument}
                 add(organisation.kommune, template, parameters, f"{SHEETS_FOLDER}/{stem}", organisation.name)
     results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress))
-    national = None if interrupted else excel_national.write_for_run(out_dir, year, meta, kompas_helpers.__version__)
+    # The national workbook comes with the kommuner's workbooks; a run of organisation sheets alone leaves it be.
+    national = None
+    if kommuner and not interrupted:
+        national = excel_national.write_for_run(out_dir, year, meta, kompas_helpers.__version__)
     failed = any(r.status != OK for r in results) or (national is not None and national["status"] != OK)
     ended = dt.datetime.now().astimezone()
     run_info = {
@@ -188,7 +191,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
             "word": options.word,
         },
         "counts": {s: sum(r.status == s for r in results) for s in (OK, FAILED, INTERRUPTED)},
-        "national": national,  # alle-kommuner.xlsx: file, title, status, error, seconds (None when interrupted)
+        "national": national,  # alle-kommuner.xlsx: file, title, status, error, seconds; None when not made
     }
     manifest = _write_manifest_and_index(out_dir, year, jobs, results, run_info, meta, data_folder)
     report = RunReport(year, out_dir, results, manifest, interrupted)

@@ -237,7 +237,7 @@ def test_the_run_writes_the_national_workbook_lists_and_links_it(small_data, tmp
     assert len(list(book[f"Overblik {first.year}"].iter_rows(min_row=excel.FIRST_DATA_ROW))) == 98  # not only 101
     national = json.loads((first.out_dir / "manifest.json").read_text(encoding="utf-8"))["run"]["national"]
     assert national["status"] == "ok" and national["file"] == reportset.NATIONAL_EXCEL_FILE
-    assert 'href="./alle-kommuner.xlsx"' in (first.out_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="alle-kommuner.xlsx"' in (first.out_dir / "index.html").read_text(encoding="utf-8")
     before = path.read_bytes()
 
     def broken(*args, **kwargs):
@@ -250,7 +250,7 @@ def test_the_run_writes_the_national_workbook_lists_and_links_it(small_data, tmp
     assert second.manifest["run"]["national"]["error"] == "OSError: disken er fuld"
     assert "alle-kommuner.xlsx fejlede" in second.summary_text
     assert path.read_bytes() == before
-    assert 'href="./alle-kommuner.xlsx"' in (first.out_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="alle-kommuner.xlsx"' in (first.out_dir / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.notebook
@@ -290,7 +290,7 @@ def test_index_links_every_report(full_run):
     expected = {f"{folder}/{t}.html" for folder in FOLDERS.values() for t in reportset.KOMMUNE_TEMPLATES}
     expected |= {f"{FOLDERS[c]}/{reportset.SHEETS_FOLDER}/{s}.html" for c in KOMMUNER for s in SHEETS[c]}
     expected |= {f"{folder}/{reportset.EXCEL_FILE}" for folder in FOLDERS.values()}
-    expected |= {f"{folder}/overview.pdf" for folder in FOLDERS.values()}
+    expected |= {f"{folder}/overview.pdf" for folder in FOLDERS.values()} | {reportset.NATIONAL_EXCEL_FILE}
     expected |= {f"{FOLDERS[c]}/{reportset.SHEETS_FOLDER}/{s}.pdf" for c in KOMMUNER for s in SHEETS[c]}
     assert links == expected
     assert all((full_run.out_dir / link).is_file() for link in links)
