@@ -111,6 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out=args.out,
         timeout=args.timeout,
         parameters=extra,
+        scheduler=args.scheduler or "",
     )
     try:
         return batch.run(options, progress=sys.stderr, summary=sys.stdout).exit_code
@@ -176,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default: outputs/)")
     p.add_argument("--timeout", type=float, help="seconds one notebook may run (default: no limit)")
     p.add_argument("--parameter", "-p", action="append", metavar="NAVN=VÆRDI", help="extra template parameter")
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the jobs on this Dask scheduler's workers (needs the [dask] extra and a shared filesystem)",
+    )
     p.set_defaults(func=cmd_run)
 
     return parser

@@ -283,3 +283,4 @@ class RunOptions:
     out: str | Path | None = None  # None: outputs/
     timeout: float | None = None  # seconds per notebook; None: no limit
     parameters: dict[str, str] = field(default_factory=dict)  # extra template parameters (text, converted)
+    scheduler: str = ""  # tcp://HOST:PORT of a Dask scheduler: run the jobs on its workers (shared filesystem)
