@@ -299,6 +299,9 @@ def install_cache(digest: str, files: dict[str, bytes]) -> bool:
     key). Held under a lock, so that worker processes sharing one cache install it once; the table is written
     before the slices, whose metadata then records the stamp of the table as installed here.
     """
+    meta = json.loads(files[f"{SLICES_DIR}/{SLICES_META}"])
+    if meta.get("data_hash") != digest:
+        raise ValueError(f"the slices are of dataset {meta.get('data_hash')}, not {digest}")
     target = slices_dir(digest)
     if _slices_meta(target, digest) is not None:
         return False
@@ -309,9 +312,6 @@ def install_cache(digest: str, files: dict[str, bytes]) -> bool:
         for name in (TABLE_FILE, BUNDLE_META):
             with atomic_write(folder / name) as tmp:
                 tmp.write_bytes(files[name])
-        meta = json.loads(files[f"{SLICES_DIR}/{SLICES_META}"])
-        if meta.get("data_hash") != digest:
-            raise ValueError(f"the slices are of dataset {meta.get('data_hash')}, not {digest}")
         meta["table_stamp"] = _table_stamp(folder / TABLE_FILE)
         with atomic_folder(target) as tmp:
             for name, data in files.items():

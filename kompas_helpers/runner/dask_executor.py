@@ -274,7 +274,13 @@ def execute(jobs: list[Job], address: str, progress, done: dict[int, JobResult])
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(token, encoding="utf-8")
         plugin.marker = str(marker)
-        client.register_plugin(plugin, name=plugin.name)
+        try:
+            client.register_plugin(plugin, name=plugin.name)
+        except Exception as exc:  # e.g. a worker without the package: it cannot unpickle the plugin
+            raise RunError(
+                f"Dask-arbejderne kan ikke forberede kørslen ({_describe(exc)}); kompas_helpers skal være installeret "
+                "på alle arbejdere. Intet er kørt."
+            ) from None
         data = jobs[0].parameters.get("data") or ""
         problems = {w: p for w, p in client.run(_check_worker, plugin.name, data).items() if p}
         if problems:
