@@ -58,6 +58,7 @@ bench: setup data ## Run the benchmarks
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_table.py
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_run.py
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_voila.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_dask.py
 
 clean: ## Remove generated data and outputs (keeps .venv)
 	rm -rf $(DATA) outputs/[0-9]* outputs/*.parquet

@@ -269,7 +269,7 @@ def execute(jobs: list[Job], address: str, progress, done: dict[int, JobResult])
     marker = Path(jobs[0].folder).parent / f"{MARKER_PREFIX}{token}"
     futures: dict = {}
     plugin = DriverPlugin(token, digest, bundle.slices_dir(digest).parent.name, kompas_helpers.__version__, "")
-    made_folder = not marker.parent.exists()
+    made = [folder for folder in (marker.parent, *marker.parent.parents) if not folder.exists()]
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(token, encoding="utf-8")
@@ -310,9 +310,9 @@ def execute(jobs: list[Job], address: str, progress, done: dict[int, JobResult])
         with contextlib.suppress(Exception):
             client.unregister_worker_plugin(plugin.name)  # closes the drivers: no kernel stays behind
         marker.unlink(missing_ok=True)
-        if made_folder and not done:  # nothing ran (a worker could not): leave no empty output folder behind
+        for folder in made if not done else []:  # nothing ran (a worker could not): leave no empty folders behind
             with contextlib.suppress(OSError):
-                marker.parent.rmdir()
+                folder.rmdir()
         client.close()
 
 
