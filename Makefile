@@ -15,7 +15,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,dask]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3
 	touch $(STAMP)
 
@@ -65,6 +65,7 @@ bench: setup data ## Run the benchmarks
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_run.py
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_voila.py
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_excel.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_dask.py
 
 clean: ## Remove generated data and outputs (keeps .venv)
 	rm -rf $(DATA) outputs/[0-9]* outputs/*.parquet

@@ -16,11 +16,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kompas_helpers import kommuner, model, paths
-from kompas_helpers.files import atomic_folder, atomic_write, write_parquet_atomic
+from kompas_helpers.files import atomic_folder, atomic_write, exclusive_lock, write_parquet_atomic
 from kompas_helpers.io import datasets
 from kompas_helpers.io.peer_file import PEER_FILE, read_peer_file
 
-CACHE_DIR = paths.OUTPUTS_DIR / ".cache"
+# Where computed tables are cached; KOMPAS_CACHE_DIR moves it (e.g. to a Dask worker node's local disk).
+CACHE_ENV = "KOMPAS_CACHE_DIR"
+CACHE_DIR = Path(os.environ.get(CACHE_ENV) or paths.OUTPUTS_DIR / ".cache")
+BUNDLE_META = "bundle.json"
 TABLE_FILE = "indicators.parquet"
 # Levels every kommune's report reads in full (to compare against the other kommuner).
 SHARED_LEVELS = ["kommune", "region", "national", "organisation"]
@@ -107,7 +110,7 @@ def _ensure_table(folder: Path, dataset: model.Dataset, digest: str) -> tuple[Pa
     table = compute.indicator_table(dataset)
     write_parquet_atomic(table, target)
     meta = {"data_dir": str(folder.resolve()), "data_hash": digest, "rows": len(table)}
-    with atomic_write(target.with_name("bundle.json")) as tmp:
+    with atomic_write(target.with_name(BUNDLE_META)) as tmp:
         tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return target, table
 
@@ -273,3 +276,46 @@ def _load_slice(folder: Path, kommune_code: str) -> Bundle | None:
     table = parts.to_pandas(use_threads=False).reset_index(drop=True)
     dataset = _LazyDataset(folder, meta["provenance"], meta["years"])
     return Bundle(dataset, table, folder, digest)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Moving a cached table to another machine's cache (a Dask worker's), so that it is not computed there again
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def cache_files(digest: str) -> dict[str, bytes]:
+    """The cached table of a dataset and its slices (written by `write_slices`), as relative path -> bytes."""
+    folder = slices_dir(digest).parent
+    files = {name: (folder / name).read_bytes() for name in (TABLE_FILE, BUNDLE_META)}
+    for path in sorted((folder / SLICES_DIR).iterdir()):
+        files[f"{SLICES_DIR}/{path.name}"] = path.read_bytes()
+    return files
+
+
+def install_cache(digest: str, files: dict[str, bytes]) -> bool:
+    """Put `cache_files(digest)` from another machine into this cache, unless its slices are there already.
+
+    Returns whether anything was written. The caller checks that both sides run the same table code (the cache
+    key). Held under a lock, so that worker processes sharing one cache install it once; the table is written
+    before the slices, whose metadata then records the stamp of the table as installed here.
+    """
+    meta = json.loads(files[f"{SLICES_DIR}/{SLICES_META}"])
+    if meta.get("data_hash") != digest:
+        raise ValueError(f"the slices are of dataset {meta.get('data_hash')}, not {digest}")
+    target = slices_dir(digest)
+    if _slices_meta(target, digest) is not None:
+        return False
+    folder = target.parent
+    with exclusive_lock(folder.parent / f".{folder.name}.lock"):
+        if _slices_meta(target, digest) is not None:  # another process installed it while this one waited
+            return False
+        for name in (TABLE_FILE, BUNDLE_META):
+            with atomic_write(folder / name) as tmp:
+                tmp.write_bytes(files[name])
+        meta["table_stamp"] = _table_stamp(folder / TABLE_FILE)
+        with atomic_folder(target) as tmp:
+            for name, data in files.items():
+                if name.startswith(f"{SLICES_DIR}/") and name != f"{SLICES_DIR}/{SLICES_META}":
+                    (tmp / name.partition("/")[2]).write_bytes(data)
+            (tmp / SLICES_META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return True

@@ -113,6 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         parameters=extra,
         pdf=not args.no_pdf,
         word=not args.no_word,
+        scheduler=args.scheduler or "",
     )
     try:
         return batch.run(options, progress=sys.stderr, summary=sys.stdout).exit_code
@@ -180,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parameter", "-p", action="append", metavar="NAVN=VÆRDI", help="extra template parameter")
     p.add_argument("--no-pdf", action="store_true", help="no PDF of the overviews and organisation sheets")
     p.add_argument("--no-word", action="store_true", help="no referat skeleton (.docx) beside each organisation sheet")
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run the jobs on this Dask scheduler's workers (needs the [dask] extra and a shared filesystem)",
+    )
     p.set_defaults(func=cmd_run)
 
     return parser

@@ -164,7 +164,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
                 stem = organisation.stem if len(organisation_templates) == 1 else f"{organisation.stem}-{template.name}"
                 parameters = {ORGANISATION_PARAMETER: organisation.organisation_id, "year": year, "data": data_argument}
                 add(organisation.kommune, template, parameters, f"{SHEETS_FOLDER}/{stem}", organisation.name)
-    results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress))
+    results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress), options.scheduler)
     # The national workbook comes with the kommuner's workbooks; a run of organisation sheets alone leaves it be.
     national = None
     if kommuner and not interrupted:
@@ -183,7 +183,8 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
             "year": year,
             "templates": [t.name for t in templates],
             "template_files": {t.name: _display_path(t.path) for t in templates},
-            "workers": workers,
+            "workers": None if options.scheduler else workers,
+            **({"scheduler": options.scheduler} if options.scheduler else {}),
             "data": _display_path(data_folder) if options.data else "",
             "timeout": options.timeout,
             "extra": dict(options.parameters),
@@ -209,16 +210,21 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def _run_jobs(jobs: list[Job], workers: int, progress: _Progress) -> tuple[list[JobResult], bool]:
-    """Run the jobs (in this process when workers is 1); returns the results in job order and whether the run was
-    interrupted (Ctrl-C); unfinished jobs then have the status «interrupted»."""
+def _run_jobs(jobs: list[Job], workers: int, progress: _Progress, scheduler: str = "") -> tuple[list[JobResult], bool]:
+    """Run the jobs (in this process when workers is 1, on a Dask cluster's workers when a scheduler is given);
+    returns the results in job order and whether the run was interrupted (Ctrl-C); unfinished jobs then have the
+    status «interrupted»."""
     done: dict[int, JobResult] = {}
     interrupted = False
     # SIGTERM (e.g. from a scheduler) ends the run like Ctrl-C: stop the drivers, keep the earlier outputs.
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
-        if workers == 1:
+        if scheduler:
+            from kompas_helpers.runner import dask_executor
+
+            dask_executor.execute(jobs, scheduler, progress, done)
+        elif workers == 1:
             driver = Driver()
             try:
                 for job in jobs:
@@ -315,10 +321,12 @@ def _print_summary(report: RunReport, jobs: list[Job], stream: TextIO) -> None:
             print("  ".join("-" * w for w in widths), file=stream)
     counts = report.manifest["run"]["counts"]
     seconds = report.manifest["run"]["seconds"]
-    workers = report.manifest["run"]["parameters"]["workers"]
+    parameters = report.manifest["run"]["parameters"]
+    where = f"på Dask-klyngen {parameters['scheduler']}" if "scheduler" in parameters else ""
+    where = where or f"med {parameters['workers']} processer"
     lines = [
         "",
-        f"{len(report.results)} opgaver på {_duration_da(seconds)} med {workers} processer: "
+        f"{len(report.results)} opgaver på {_duration_da(seconds)} {where}: "
         f"{counts[OK]} færdige, {counts[FAILED]} fejlede"
         + (f", {counts[INTERRUPTED]} afbrudt." if counts[INTERRUPTED] else "."),
         f"Rapporterne ligger i {report.out_dir}; oversigten er {report.out_dir / INDEX_FILE}.",
