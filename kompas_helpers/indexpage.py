@@ -113,7 +113,7 @@ def _reports_list(entry: dict, order: list[str], run_started: str, present) -> s
         )
         items.append(f"<li>{_index_cell(folder, output, run_started, present, label)}</li>")
     if present(folder, "overview.pdf"):
-        label = f"Oversigten for {entry['kommune_name']} som PDF"
+        label = f"Oversigt (PDF) for {entry['kommune_name']}"  # contains the visible text (WCAG 2.5.3)
         items.append(f"<li>{_link(folder, 'overview.pdf', 'Oversigt (PDF)', label)}</li>")
     return f'<ul class="kompas-reports">{"".join(items)}</ul>' if items else ""
 
