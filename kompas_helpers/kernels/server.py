@@ -256,6 +256,8 @@ def _run_kernel(argv: list[str]) -> int:
     if sys.path and sys.path[0] in ("", os.getcwd()):  # as ipykernel_launcher: the cwd is added back by IPython
         del sys.path[0]
     app = kernelapp.IPKernelApp.instance()
+    # This trait's default was read from the environment when the server imported kernelapp; read it again.
+    app.parent_handle = int(os.environ.get("JPY_PARENT_PID") or 0)
     app.initialize(sys.argv[1:])
     # ipywidgets registers its comm target when it is imported inside a running kernel; here it was imported
     # before the kernel existed, so register it now, as that import would have.
