@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ log = logging.getLogger("kompas_helpers.kernels")
 READY_TIMEOUT = 120  # seconds for the server's imports on a loaded machine
 PR_SET_CHILD_SUBREAPER = 36
 _current: ForkServer | None = None
+_users = 0
+_lock = threading.Lock()
 
 
 class ForkError(RuntimeError):
@@ -33,18 +36,30 @@ def current() -> ForkServer | None:
 
 
 def start(cwd: str | Path | None = None) -> ForkServer | None:
-    """Start this process's fork server (once) unless it is turned off; it imports while the caller goes on."""
-    global _current
+    """Start this process's fork server unless it is turned off; it imports while the caller goes on.
+
+    One server per process, shared by every user in it (several drivers on a Dask worker's threads): each `start`
+    is matched by a `stop`, and the last `stop` stops the server.
+    """
+    global _current, _users
     if protocol.disabled():
         return None
-    if _current is None or not _current.alive():
-        _current = ForkServer(cwd)
-    return _current
+    with _lock:
+        if _current is None or not _current.alive():
+            if _current is not None:
+                _current.stop()
+            _current = ForkServer(cwd)
+        _users += 1
+        return _current
 
 
 def stop() -> None:
-    global _current
-    server, _current = _current, None
+    global _current, _users
+    with _lock:
+        _users = max(0, _users - 1)
+        if _users:
+            return
+        server, _current = _current, None
     if server is not None:
         server.stop()
 
