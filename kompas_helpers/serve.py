@@ -97,11 +97,12 @@ def voila_config(options: ServeOptions) -> Config:
             "default": {"pool_size": 0, "kernel_env_variables": {}},
             **{page: pool for page in PREHEATED_PAGES},
         }
-        # Voilà counts a refill that is still waiting as part of the pool and hands it to the next reader, who then
-        # waits for the delay too: with a delay, readers arriving together are served a pool's size at a time.
-        # A forked kernel is cheap, so refill at once; plain kernels refill only after the page that took a kernel
-        # has had time to render (2 cores, shared).
-        c.VoilaKernelManager.fill_delay = 0 if options.fork else 10
+        # Refill the pool only after the page that took a kernel has had time to render (2 cores, shared). Voilà
+        # counts a refill that is still waiting as part of the pool and hands it to the next reader, who then waits
+        # for the delay too, so readers arriving together are served a pool's size per delay (30 readers: median
+        # 82 s with forked kernels). Without a delay, 30 kernels rendering at once on the 2 shared cores did not
+        # finish within 10 minutes in the benchmark, so the delay stays until that is solved.
+        c.VoilaKernelManager.fill_delay = 10
     return c
 
 
