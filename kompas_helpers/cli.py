@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from kompas_helpers import paths
+from kompas_helpers.kernels import protocol
 
 
 class UserError(Exception):
@@ -85,6 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval,
         data=args.data or "",
+        fork=not args.no_fork,
     )
     query = f"?token={args.token}" if args.token else ""
     url = f"http://127.0.0.1:{args.port}/voila/render/dashboard.ipynb{query}"
@@ -101,6 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UserError(f"--parameter skal skrives NAVN=VÆRDI, fik «{item}».")
         extra[name.strip()] = value
+    if args.no_fork:
+        os.environ[protocol.DISABLE_ENV] = "1"  # read by every driver, also in the spawned worker processes
     options = plan.RunOptions(
         kommuner=None if args.all else args.kommune,
         organisations=args.organisation,
@@ -161,8 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-preheat", action="store_true", help="start each page's kernel on request")
     p.add_argument("--pool-size", type=int, default=2, help="preheated kernels kept ready per page")
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds a page's cell may run")
-    p.add_argument("--cull-idle-timeout", type=int, default=900, help="seconds before a closed page's kernel stops")
-    p.add_argument("--cull-interval", type=int, default=60, help="seconds between checks for idle kernels")
+    p.add_argument("--cull-idle-timeout", type=int, default=60, help="seconds before a closed page's kernel stops")
+    p.add_argument("--cull-interval", type=int, default=10, help="seconds between checks for idle kernels")
+    p.add_argument("--no-fork", action="store_true", help="start kernels afresh instead of forking the fork server")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="execute the report templates for kommuner (HTML, notebooks, nøgletal.xlsx)")
@@ -186,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="tcp://HOST:PORT",
         help="run the jobs on this Dask scheduler's workers (needs the [dask] extra and a shared filesystem)",
     )
+    p.add_argument("--no-fork", action="store_true", help="start each kernel afresh instead of forking the fork server")
     p.set_defaults(func=cmd_run)
 
     return parser

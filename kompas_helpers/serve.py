@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from traitlets.config import Config
 
 from kompas_helpers import paths
+from kompas_helpers.kernels import protocol
 from kompas_helpers.serve_handlers import IdentityProvider, NotFoundHandler
 
 # Cells with this tag block a preheated kernel until a reader's request arrives, so they must never time out.
@@ -17,6 +18,8 @@ PREHEATED_PAGES = ("dashboard.ipynb", "compare.ipynb")
 # Our Voilà template (the lab template without CDN assets) lives under this Jupyter data folder.
 JUPYTER_DATA_DIR = paths.PACKAGE_DIR / "jupyter"
 TEMPLATE = "kompas"
+# The kernel provisioner that forks kernels from the fork server (kompas_helpers/kernels/provisioner.py).
+FORK_PROVISIONER = "kompas-fork"
 # Environment variable naming the dataset folder the pages read (empty: the synthetic default).
 DATA_ENV = "KOMPAS_DATA"
 
@@ -28,9 +31,13 @@ class ServeOptions:
     preheat: bool = True
     pool_size: int = 2
     cell_timeout: int = 120
-    cull_idle_timeout: int = 900
-    cull_interval: int = 60
+    # A closed page shuts its kernel down itself (Voilà's unload beacon, within a second); culling catches the
+    # kernels of pages that could not say so (a crashed browser). An open page's kernel is never culled
+    # (cull_connected is off); the idle time must exceed the gap between rendering and the page connecting.
+    cull_idle_timeout: int = 60
+    cull_interval: int = 10
     data: str = ""
+    fork: bool = True  # kernels forked from the fork server (kompas_helpers.kernels)
 
 
 def cell_timeout(seconds: int):
@@ -80,13 +87,21 @@ def voila_config(options: ServeOptions) -> Config:
     c.MappingKernelManager.cull_connected = False
     c.MappingKernelManager.cull_busy = False
 
+    if options.fork:
+        # Every kernel the pages start (the preheated ones too) is a fork of the server `run` starts.
+        c.KernelProvisionerFactory.default_provisioner_name = FORK_PROVISIONER
+
     if options.preheat:
         pool = {"pool_size": options.pool_size, "kernel_env_variables": {}}
         c.VoilaKernelManager.kernel_pools_config = {
             "default": {"pool_size": 0, "kernel_env_variables": {}},
             **{page: pool for page in PREHEATED_PAGES},
         }
-        # Refill the pool only after the page that took a kernel has had time to render (2 cores, shared).
+        # Refill the pool only after the page that took a kernel has had time to render (2 cores, shared). Voilà
+        # counts a refill that is still waiting as part of the pool and hands it to the next reader, who then waits
+        # for the delay too, so readers arriving together are served a pool's size per delay (30 readers: median
+        # 82 s with forked kernels). Without a delay, 30 kernels rendering at once on the 2 shared cores did not
+        # finish within 10 minutes in the benchmark, so the delay stays until that is solved.
         c.VoilaKernelManager.fill_delay = 10
     return c
 
@@ -101,5 +116,17 @@ def run(options: ServeOptions) -> int:
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         p for p in (str(JUPYTER_DATA_DIR), os.environ.get("JUPYTER_PATH", "")) if p
     )
-    Voila.launch_instance(argv=[], config=voila_config(options))
+    fork = options.fork and not protocol.disabled()
+    if fork:
+        from kompas_helpers.kernels import client, provisioner
+
+        provisioner.register()
+        server = client.start(paths.NOTEBOOKS_DIR)
+        if server is not None:
+            server.wait_ready()  # its imports first: Voilà's first kernels would otherwise wait for them
+    try:
+        Voila.launch_instance(argv=[], config=voila_config(replace(options, fork=fork)))
+    finally:
+        if fork:
+            client.stop()  # the server kills and collects any kernel Voilà left behind
     return 0

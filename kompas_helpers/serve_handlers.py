@@ -35,6 +35,9 @@ class LoginHandler(_ProjectTemplates, VoilaLoginHandler):
     """
 
 
+PAGE_PREFIX = "/voila/render/"
+
+
 class IdentityProvider(PasswordIdentityProvider):
     """Voilà's default identity provider, with our Danish login page.
 
@@ -45,3 +48,13 @@ class IdentityProvider(PasswordIdentityProvider):
     def __init__(self, **kwargs) -> None:
         kwargs["login_handler_class"] = LoginHandler
         super().__init__(**kwargs)
+
+    async def _get_user(self, handler):
+        user = await super()._get_user(handler)
+        if user is not None and handler.request.method == "GET" and handler.request.path.startswith(PAGE_PREFIX):
+            # A closed page asks Voilà to shut its kernel down (a beacon to /voila/api/shutdown/<id> carrying the
+            # _xsrf cookie). Voilà's page handler never sets that cookie, so the request was refused (403) and the
+            # kernel ran on until culled; reading the token sets the cookie with the page.
+            handler.current_user = user  # what the handler sets next; the token is made for this user
+            handler.xsrf_token  # noqa: B018
+        return user

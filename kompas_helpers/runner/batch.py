@@ -282,6 +282,7 @@ def _execute_in_pool(jobs: list[Job], workers: int, progress: _Progress, done: d
                 progress.update(jobs[payload.index], payload)
     finally:
         _stop_workers(processes)
+        _stop_resource_tracker(job_queue, result_queue)
 
 
 def _reap_dead_workers(processes, running, jobs, done, progress) -> None:
@@ -304,6 +305,22 @@ def _stop_workers(processes) -> None:
         if process.is_alive():
             process.kill()
             process.join()
+
+
+def _stop_resource_tracker(*queues) -> None:
+    """Stop multiprocessing's resource tracker once the queues are gone.
+
+    The queues' semaphores start a tracker process that would only exit after this process, as an orphan; where
+    init does not collect orphans (containers) it stays a zombie. Stopped here, it is collected by this process.
+    """
+    import gc
+    from multiprocessing import resource_tracker
+
+    for q in queues:
+        q.close()
+        q.join_thread()
+    gc.collect()  # whatever is unreachable unregisters itself while the tracker still runs
+    resource_tracker._resource_tracker._stop()
 
 
 def _print_summary(report: RunReport, jobs: list[Job], stream: TextIO) -> None:

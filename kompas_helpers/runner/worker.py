@@ -13,11 +13,13 @@ from pathlib import Path
 
 from kompas_helpers import danish, navigation, paths
 from kompas_helpers.files import atomic_write
+from kompas_helpers.kernels import client as kernel_client
 from kompas_helpers.reportset import EXCEL_FILE, FAILED, OK, notebook_file
 from kompas_helpers.runner import papers
 from kompas_helpers.runner.plan import Job, JobResult
 
-KERNEL_NAME = "python3"
+KERNEL_NAME = "python3"  # the kernel the notebooks name; started as a fork of the fork server when there is one
+FORK_KERNEL_NAME = "kompas-fork"  # its kernel spec (kompas_helpers/jupyter/kernels) names the fork provisioner
 KERNEL_START_RETRIES = 2  # extra attempts for a notebook whose kernel failed to start (never for a failing cell)
 KERNEL_START_TIMEOUT = 60  # seconds
 FAILED_SUFFIX = ".fejl.ipynb"  # the executed notebook of a failed run, kept with the notebooks (notesbøger/)
@@ -116,6 +118,7 @@ class Driver:
         from jupyter_core.utils import run_sync
 
         from kompas_helpers import excel, htmlreport
+        from kompas_helpers.kernels import provisioner
 
         # These log warnings to stderr by default (asyncio also when a run is stopped in the middle of a cell);
         # failures are reported through the results instead.
@@ -125,14 +128,18 @@ class Driver:
         self._nbformat, self._papermill, self._run_sync = nbformat, papermill, run_sync
         self._excel, self._htmlreport = excel, htmlreport
         self._manager_class = _kernel_manager_class()
+        self._cwd = str(paths.TEMPLATES_DIR if paths.TEMPLATES_DIR.is_dir() else paths.PROJECT_DIR)
+        # Kernels are fork()s of a server that has imported everything already (off with KOMPAS_NO_FORK=1).
+        self._fork_server = kernel_client.start(self._cwd)
+        self._kernel_spec_manager = provisioner.kernel_spec_manager()
         self._spare = None
         self._dead: list = []  # killed kernels whose processes are still to be collected
-        self._cwd = str(paths.TEMPLATES_DIR if paths.TEMPLATES_DIR.is_dir() else paths.PROJECT_DIR)
 
     # -- kernels ------------------------------------------------------------------------------------------------
 
     async def _start_kernel(self):
-        km = self._manager_class(kernel_name=KERNEL_NAME)
+        name = FORK_KERNEL_NAME if self._fork_server is not None else KERNEL_NAME
+        km = self._manager_class(kernel_name=name, kernel_spec_manager=self._kernel_spec_manager)
         km.kompas_log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the kernel; closed in _reap_kernels
         try:
             await km.start_kernel(
@@ -184,8 +191,11 @@ class Driver:
         return lines[-1].strip() if lines else ""
 
     def close(self) -> None:
-        """Stop the kernel started in advance (call once no more jobs come)."""
+        """Stop the kernel started in advance and the fork server (call once no more jobs come)."""
         self._discard_spare()
+        if self._fork_server is not None:
+            self._fork_server = None
+            kernel_client.stop()
 
     # -- jobs ---------------------------------------------------------------------------------------------------
 

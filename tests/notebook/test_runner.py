@@ -510,6 +510,7 @@ def flaky_kernel(tmp_path: Path, failures: int, monkeypatch) -> Path:
         json.dumps({"argv": argv, "display_name": "Flaky", "language": "python"}), encoding="utf-8"
     )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("KOMPAS_NO_FORK", "1")  # plain kernel starts: a forked kernel never runs this launcher
     return counter
 
 

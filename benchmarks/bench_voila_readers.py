@@ -1,0 +1,135 @@
+"""30 readers open the dashboard at once: time to each reader's first figure, with and without the fork server.
+
+For each server in turn (`kompas serve` with kernels forked from the fork server, then `kompas serve --no-fork`, the
+way before; both preheat a pool of 2): one reader alone (first figure), then `--readers` readers at once in one
+headless Chromium, each in its own context on its own kommune's deep link. A reader's time runs from the moment
+all pages are asked for until its first figure is in the page (recorded in the page itself). Then every page is
+closed (with its unload handler) and the kernels still running 30 s later are counted.
+Targets: every reader renders, median ≤ 5 s, worst ≤ 10 s, a single reader's first figure ≤ 1.5 s, no kernel
+of a closed page left after 30 s.
+Usage: .venv/bin/python benchmarks/bench_voila_readers.py [--readers 30] [--only fork|plain]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bench_voila import start, wait_for_pool
+from playwright.sync_api import sync_playwright
+
+from kompas_helpers import kommuner
+from tools.chromium import launch_chromium
+
+FIGURE = "img.kompas-figure"
+# Records, in the page, when the first figure appears (Date.now()), so that readers are timed independently.
+RECORD_JS = """
+new MutationObserver((_, observer) => {
+  if (document.querySelector("img.kompas-figure")) { window.kompasFirstFigure = Date.now(); observer.disconnect(); }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def kernel_alive(base: str, kernel_id: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/api/kernels/{kernel_id}", timeout=10):
+            return True
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return False
+        raise
+
+
+def single(browser, base: str) -> float:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    start_time = time.perf_counter()
+    page.goto(f"{base}/voila/render/dashboard.ipynb?kommune=751", wait_until="commit")
+    page.wait_for_selector(FIGURE, state="visible")
+    seconds = time.perf_counter() - start_time
+    page.close(run_before_unload=True)
+    context.close()
+    return seconds
+
+
+def crowd(browser, base: str, codes: list[str]) -> tuple[list[float | None], int]:
+    contexts, pages = [], []
+    for _ in codes:
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        context.add_init_script(RECORD_JS)
+        page = context.new_page()
+        page.set_default_timeout(180_000)
+        contexts.append(context)
+        pages.append(page)
+    started = time.time() * 1000
+    for page, code in zip(pages, codes, strict=True):
+        page.goto(f"{base}/voila/render/dashboard.ipynb?kommune={code}", wait_until="commit")
+    times: list[float | None] = []
+    kernel_ids = []
+    for page in pages:
+        try:
+            page.wait_for_selector(FIGURE, state="visible")
+            times.append((page.evaluate("window.kompasFirstFigure") - started) / 1000)
+            kernel_ids.append(json.loads(page.locator("#jupyter-config-data").text_content())["kernelId"])
+        except Exception:  # a reader whose page never rendered is counted as such, not timed
+            times.append(None)
+    for page in pages:
+        page.close(run_before_unload=True)
+    for context in contexts:
+        context.close()
+    time.sleep(30)
+    return times, sum(kernel_alive(base, kid) for kid in kernel_ids)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readers", type=int, default=30)
+    parser.add_argument("--only", choices=["fork", "plain"])
+    args = parser.parse_args()
+    codes = [k.code for k in kommuner.all_kommuner()][: args.readers]
+    log_dir = Path(tempfile.mkdtemp(prefix="bench_voila_readers_"))
+    results = {}
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for label, extra in (("fork", ()), ("plain", ("--no-fork",))):
+            if args.only and label != args.only:
+                continue
+            process, base, log = start(label, log_dir, "--pool-size", "2", *extra)
+            try:
+                wait_for_pool(log, 1)
+                single(browser, base)  # untimed: template compilation and the browser's first-visit costs
+                wait_for_pool(log, 2)
+                one = single(browser, base)
+                wait_for_pool(log, 3)
+                times, left = crowd(browser, base, codes)
+            finally:
+                process.terminate()
+                process.wait(timeout=60)
+            done = [t for t in times if t is not None]
+            results[label] = {
+                "single_first_figure": round(one, 2),
+                "rendered": f"{len(done)}/{len(times)}",
+                "median": round(statistics.median(done), 2) if done else None,
+                "worst": round(max(done), 2) if done else None,
+                "kernels_left_30s_after_close": left,
+                "times": [None if t is None else round(t, 2) for t in times],
+            }
+            print(label, json.dumps(results[label]), flush=True)
+        browser.close()
+    if len(results) == 2:
+        ratio = results["plain"]["median"] / results["fork"]["median"]
+        print(f"median reader, plain kernels / forked kernels: {ratio:.2f}×")
+    print("targets: every reader renders, median ≤ 5 s, worst ≤ 10 s, single reader ≤ 1.5 s, 0 kernels left")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

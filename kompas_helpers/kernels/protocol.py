@@ -1,0 +1,77 @@
+"""What the fork server and its clients say to each other over the Unix socket, and when forking is sound."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+# The kernel command a fork replaces: `<python> -m ipykernel_launcher -f <connection file> ...`.
+LAUNCHER = "ipykernel_launcher"
+# Interpreter flags the server is started with, so a kernel command carrying them (ipykernel's own "python3" spec
+# adds the first, for the debugger) is still one the server can stand in for.
+SERVER_FLAGS = ("-Xfrozen_modules=off",)
+# ipykernel sets this when MPLBACKEND is empty (IPKernelApp.init_gui_pylab); the server does the same before it
+# imports matplotlib, so that a forked kernel starts with the backend a fresh kernel would have.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+# Environment variables read while the server imports (the interpreter's start-up, sys.path, matplotlib's
+# rcParams, the hash seed): a kernel asked for with other values would not be what a fresh process is, so the
+# server refuses to fork it and the client starts a plain kernel instead.
+IMPORT_TIME_ENV = (
+    "PYTHONPATH",
+    "PYTHONHASHSEED",
+    "PYTHONSAFEPATH",
+    "PYTHONNOUSERSITE",
+    "PYTHONUSERBASE",
+    "PYTHONHOME",
+    "PYTHONWARNINGS",
+    "PYTHONDONTWRITEBYTECODE",
+    "MPLBACKEND",
+    "MPLCONFIGDIR",
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "JUPYTER_CONFIG_DIR",
+    "IPYTHONDIR",
+)
+# Turns the fork server off (also `kompas run --no-fork`, `kompas serve --no-fork`): every kernel starts afresh.
+DISABLE_ENV = "KOMPAS_NO_FORK"
+MAX_MESSAGE = 1 << 20
+MAX_FDS = 4
+
+
+def disabled() -> bool:
+    return os.environ.get(DISABLE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def fingerprint(env: dict[str, str]) -> dict[str, str]:
+    """The import-time environment a process with `env` would have once ipykernel has set its defaults."""
+    found = {name: env.get(name, "") for name in IMPORT_TIME_ENV}
+    found["MPLBACKEND"] = found["MPLBACKEND"] or INLINE_BACKEND
+    return found
+
+
+def send(sock: socket.socket, message: dict, fds: list[int] | tuple[int, ...] = ()) -> None:
+    data = json.dumps(message).encode()
+    if fds:
+        socket.send_fds(sock, [data], list(fds))
+    else:
+        sock.sendall(data)
+
+
+def receive(sock: socket.socket) -> tuple[dict, list[int]]:
+    """One message (SOCK_SEQPACKET keeps message boundaries) and the file descriptors that came with it."""
+    data, fds, _flags, _address = socket.recv_fds(sock, MAX_MESSAGE, MAX_FDS)
+    if not data:
+        for fd in fds:
+            os.close(fd)
+        raise ConnectionError("the other side closed the connection")
+    return json.loads(data), fds
+
+
+def request(path: str, message: dict, fds: list[int] | tuple[int, ...] = (), timeout: float = 30.0):
+    """Send one request to the server at `path` and return its reply and any file descriptors in it."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as sock:
+        sock.settimeout(timeout)
+        sock.connect(path)
+        send(sock, message, fds)
+        return receive(sock)

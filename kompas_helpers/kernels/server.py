@@ -1,0 +1,311 @@
+"""The kernel fork server: imports what notebooks need once, then forks one fresh ipykernel per request.
+
+Run as `python -m kompas_helpers.kernels.server --socket PATH` by `kernels.client.ForkServer`, with a pipe on
+stdin: when the pipe closes (its owner exited or died), the server kills its kernels, collects them and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import select
+import signal
+import socket
+import sys
+import traceback
+
+from kompas_helpers.kernels import protocol
+
+# What a template or page imports; imported here once so that a forked kernel finds them in sys.modules.
+# matplotlib_inline's backend is deliberately absent: it registers its hooks with the running IPython when it is
+# imported, so it must be imported in the kernel (by `%matplotlib inline` or the first figure), as in a fresh one.
+PRELOAD = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pyarrow.parquet",
+    "pyarrow.compute",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "seaborn",
+    "IPython",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipywidgets",
+    "papermill.translators",
+    "kompas_helpers.bundle",
+    "kompas_helpers.cuts",
+    "kompas_helpers.figures",
+    "kompas_helpers.plots",
+    "kompas_helpers.report.show",
+    "kompas_helpers.report.params",
+    "kompas_helpers.organisation.show",
+    "kompas_helpers.organisation.page",
+    "kompas_helpers.widgets",
+)
+# Thread pools that libraries would start while importing; a fork copies only the thread calling fork(), so a lock
+# held by another thread at that moment stays locked for ever in the child. Set for the server only: the children
+# get the environment their kernel was asked for (these libraries read it once, when they load).
+SINGLE_THREADED_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",  # OpenBLAS starts its worker threads when numpy loads
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow's jemalloc starts a purging thread
+}
+
+
+class Server:
+    def __init__(self, path: str):
+        self.path = path
+        self.fingerprint = protocol.fingerprint(dict(os.environ))
+        self.children: dict[int, int | None] = {}  # pid -> exit code once collected (None while running)
+        self.listener: socket.socket | None = None
+        self.wakeup: tuple[int, int] | None = None
+
+    # -- set-up -------------------------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Import everything (never start a thread, a ZMQ context or an event loop here: see `_check_sound`)."""
+        for name, value in SINGLE_THREADED_ENV.items():
+            os.environ.setdefault(name, value)
+        # ipykernel's default (IPKernelApp.init_gui_pylab) before matplotlib reads it, as in a fresh kernel.
+        os.environ["MPLBACKEND"] = self.fingerprint["MPLBACKEND"]
+        for name in PRELOAD:
+            importlib.import_module(name)
+        for name in SINGLE_THREADED_ENV:
+            os.environ.pop(name)
+
+    def listen(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(self.path + ".tmp")
+        os.chmod(self.path + ".tmp", 0o600)  # only this user may ask for kernels
+        listener.listen(64)
+        os.replace(self.path + ".tmp", self.path)  # clients see the socket only once it accepts requests
+        self.listener = listener
+        # SIGCHLD wakes the select() below through this pipe, so finished kernels are collected at once.
+        read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.wakeup = (read_end, write_end)
+        signal.set_wakeup_fd(write_end)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group: the owner decides
+
+    # -- the loop -----------------------------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        assert self.listener is not None and self.wakeup is not None
+        owner = sys.stdin.fileno()
+        while True:
+            ready, _, _ = select.select([self.listener, self.wakeup[0], owner], [], [], 5.0)
+            self.collect()
+            if self.wakeup[0] in ready:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self.wakeup[0], 4096)
+            if owner in ready and not os.read(owner, 4096):
+                return  # the owner closed the pipe or died
+            if self.listener in ready:
+                conn, _address = self.listener.accept()
+                try:
+                    self.handle(conn)
+                finally:
+                    conn.close()
+
+    def collect(self) -> None:
+        """Reap every finished kernel (no zombies) and remember its exit code for the clients."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.children[pid] = os.waitstatus_to_exitcode(status)
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.settimeout(10)  # a client that stops half-way must not hold up the others
+        try:
+            message, fds = protocol.receive(conn)
+        except (OSError, ValueError):
+            return
+        try:
+            op = message.get("op")
+            if op == "fork":
+                reply, out = self.fork(conn, message, fds)
+                protocol.send(conn, reply, out)
+                for fd in out:
+                    os.close(fd)
+            elif op == "status":
+                self.collect()
+                protocol.send(conn, {"exitcode": self.children.get(int(message["pid"]), "unknown")})
+            elif op == "forget":
+                if self.children.get(int(message["pid"])) is not None:
+                    del self.children[int(message["pid"])]
+                protocol.send(conn, {"ok": True})
+            elif op == "ping":
+                protocol.send(conn, {"pid": os.getpid(), "running": [p for p, c in self.children.items() if c is None]})
+            else:
+                protocol.send(conn, {"error": f"unknown request {op!r}"})
+        except OSError:
+            pass  # the client went away; a kernel forked for it is killed by its provisioner or at exit
+        finally:
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def fork(self, conn: socket.socket, message: dict, fds: list[int]) -> tuple[dict, list[int]]:
+        problem = self._check_sound(message, fds)
+        if problem:
+            return {"error": problem}, []
+        # Buffered output would otherwise be written twice, once by each process.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            self._become_kernel(conn, message, fds)  # never returns
+        self.children[pid] = None
+        # A pidfd made by the parent before it can reap the child names exactly this process, even after its pid
+        # is reused: the client polls and signals through it.
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return {"pid": pid}, []
+        return {"pid": pid}, [pidfd]
+
+    def _check_sound(self, message: dict, fds: list[int]) -> str:
+        """Why forking would not give what a fresh kernel gives ('' when it would)."""
+        threads = len(os.listdir("/proc/self/task"))
+        if threads != 1:  # another thread might hold a lock (malloc's, the GIL's helpers) that no one would release
+            return f"the fork server has {threads} threads"
+        if len(fds) != 2:
+            return "stdout and stderr were not passed"
+        wanted = protocol.fingerprint(message.get("env") or {})
+        differs = sorted(name for name in wanted if wanted[name] != self.fingerprint[name])
+        if differs:
+            return "the kernel's environment differs from the fork server's in " + ", ".join(differs)
+        return ""
+
+    # -- the child ----------------------------------------------------------------------------------------------
+
+    def _become_kernel(self, conn: socket.socket, message: dict, fds: list[int]) -> None:
+        code = 1
+        try:
+            self._reset_in_child(conn, message, fds)
+            code = _run_kernel(message["argv"])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            # Never return into the server's loop: exit here, after the exit handlers the kernel registered.
+            with contextlib.suppress(BaseException):
+                import atexit
+
+                atexit._run_exitfuncs()
+            with contextlib.suppress(BaseException):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+
+    def _reset_in_child(self, conn: socket.socket, message: dict, fds: list[int]) -> None:
+        # The server's sockets and pipes belong to the server: a kernel holding the listening socket or the owner
+        # pipe would keep them alive after the server is gone. Closed through their objects, so that no object
+        # closes a reused descriptor number later.
+        conn.close()
+        assert self.listener is not None and self.wakeup is not None
+        self.listener.close()
+        signal.set_wakeup_fd(-1)
+        for fd in self.wakeup:
+            os.close(fd)
+        # The server's signal handlers are not the kernel's: SIGINT must raise KeyboardInterrupt (interrupting a
+        # cell), SIGTERM and SIGCHLD must do what they do in a fresh process.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # Its own session and process group, as jupyter_client's launcher gives a kernel (start_new_session): the
+        # provisioner signals the group, the kernel's own subprocesses included.
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)  # not the owner's pipe: the server must see EOF when its owner goes
+        os.close(devnull)
+        os.dup2(fds[0], 1)
+        os.dup2(fds[1], 2)
+        for fd in fds:
+            os.close(fd)
+        os.environ.clear()
+        os.environ.update(message["env"])
+        # The launcher names the kernel's parent here; ipykernel's parent poller ends the kernel when the parent
+        # changes. The fork server is this kernel's parent: if it goes, so does the kernel.
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        os.chdir(message.get("cwd") or os.getcwd())
+        # Random streams: `random` reseeds itself after a fork (os.register_at_fork); numpy's global generator does
+        # not, so every kernel would draw the same numbers.
+        import numpy as np
+
+        np.random.seed()  # noqa: NPY002 - the legacy global generator is the one a notebook may use
+
+
+def _run_kernel(argv: list[str]) -> int:
+    """What `python -m ipykernel_launcher <argv>` does, in this process."""
+    import ipykernel_launcher
+    from ipykernel import kernelapp
+
+    sys.argv = [ipykernel_launcher.__file__, *argv]
+    if sys.path and sys.path[0] in ("", os.getcwd()):  # as ipykernel_launcher: the cwd is added back by IPython
+        del sys.path[0]
+    app = kernelapp.IPKernelApp.instance()
+    # This trait's default was read from the environment when the server imported kernelapp; read it again.
+    app.parent_handle = int(os.environ.get("JPY_PARENT_PID") or 0)
+    app.initialize(sys.argv[1:])
+    # ipywidgets registers its comm target when it is imported inside a running kernel; here it was imported
+    # before the kernel existed, so register it now, as that import would have.
+    import ipywidgets
+
+    ipywidgets.register_comm_target()
+    app.start()
+    return 0
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def stop_children(server: Server) -> None:
+    """Kill every kernel still running (with its process group) and collect them all."""
+    for pid, code in list(server.children.items()):
+        if code is None:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    for pid, code in list(server.children.items()):
+        if code is None:
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(pid, 0)
+                server.children[pid] = os.waitstatus_to_exitcode(status)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--socket", required=True)
+    args = parser.parse_args(argv)
+    if sys.path and sys.path[0] in ("", os.getcwd()):  # `-m` put the cwd first; a kernel does not have it
+        del sys.path[0]
+    server = Server(args.socket)
+    server.prepare()
+    server.listen()
+    try:
+        server.serve()
+    except SystemExit:
+        pass
+    finally:
+        stop_children(server)
+        with contextlib.suppress(OSError):
+            os.unlink(args.socket)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

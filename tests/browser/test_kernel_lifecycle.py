@@ -1,0 +1,65 @@
+"""Page kernels are forks of the fork server, a closed page's kernel goes at once, and serve leaves nothing behind."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import start_server, stop_server
+
+pytestmark = pytest.mark.browser
+
+FIGURE = "img.kompas-figure"
+
+
+def session_processes(sid: int) -> list[str]:
+    """Every process in the session `sid` or started by its leader, and every kernel or zombie reparented to us."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:100]
+        except OSError:
+            continue
+        orphan = int(fields[1]) == os.getpid() and (fields[0] == "Z" or "kernel" in command)
+        if int(fields[3]) == sid or int(fields[1]) == sid or orphan:
+            found.append(f"{entry} {fields[0]} {command}")
+    return found
+
+
+def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(browser, tmp_path):
+    # Orphans of the server (kernels, their children) are reparented to this process, so none can hide as an
+    # init's zombie; the server runs in its own session (start_server), so its processes are easy to find.
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+    # Culling far away: only the page's own shutdown request can stop its kernel within the test.
+    server = start_server(tmp_path / "serve.log", "--pool-size", "1", "--cull-idle-timeout", "600")
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        context.set_default_timeout(120_000)
+        page = context.new_page()
+        page.goto(server.url(query="kommune=751"))
+        expect(page.locator(FIGURE).first).to_be_visible(timeout=120_000)
+        kernel_id = json.loads(page.locator("#jupyter-config-data").text_content())["kernelId"]
+        assert server.kernel_exists(kernel_id)
+        kernels = [p for p in session_processes(server.process.pid) if "ipykernel" in p or "kernels.server" in p]
+        assert any("kompas_helpers.kernels.server" in p for p in kernels)
+        assert not any("ipykernel_launcher" in p for p in kernels)  # no kernel started from scratch
+        page.close(run_before_unload=True)
+        deadline = time.monotonic() + 30
+        while server.kernel_exists(kernel_id) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not server.kernel_exists(kernel_id), "the closed page's kernel still runs after 30 s"
+        context.close()
+    finally:
+        stop_server(server)
+    time.sleep(2)
+    assert session_processes(server.process.pid) == []
+    assert "uden fork-serveren" not in server.log_text()

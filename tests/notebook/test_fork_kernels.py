@@ -1,0 +1,201 @@
+"""Kernels forked from the fork server: each notebook in a fresh process, the fallback, and nothing left behind."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+
+from kompas_helpers import paths, synthesize
+from kompas_helpers.io import datasets
+from kompas_helpers.kernels import client, provisioner
+from kompas_helpers.runner import worker
+
+pytestmark = pytest.mark.notebook
+
+FIRST = """
+import os, json, sys
+import matplotlib, pandas as pd
+import kompas_helpers.fmt
+marker = "set in the first notebook"
+matplotlib.rcParams["lines.linewidth"] = 7.5
+pd.set_option("display.max_rows", 3)
+kompas_helpers.fmt.KOMPAS_TEST_MUTATION = "mutated"
+sys.modules["kompas_helpers.figures"].KOMPAS_TEST_MUTATION = "mutated"
+print(json.dumps({"pid": os.getpid(), "ppid": os.getppid()}))
+"""
+SECOND = """
+import os, json, sys
+import matplotlib, pandas as pd
+import kompas_helpers.fmt
+print(json.dumps({
+    "pid": os.getpid(),
+    "ppid": os.getppid(),
+    "marker": "marker" in globals(),
+    "linewidth": matplotlib.rcParams["lines.linewidth"],
+    "default_linewidth": matplotlib.rcParamsDefault["lines.linewidth"],
+    "max_rows": pd.get_option("display.max_rows"),
+    "fmt": hasattr(kompas_helpers.fmt, "KOMPAS_TEST_MUTATION"),
+    "figures": hasattr(sys.modules.get("kompas_helpers.figures"), "KOMPAS_TEST_MUTATION"),
+    "inline": matplotlib.get_backend(),
+}))
+"""
+
+
+def execute(source: str) -> tuple[dict, object]:
+    """Run a one-cell notebook in a kernel of the `kompas-fork` spec; returns its JSON output and the provisioner."""
+    import json
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    km = AsyncKernelManager(kernel_name=provisioner.KERNEL_NAME, kernel_spec_manager=provisioner.kernel_spec_manager())
+    try:
+        NotebookClient(nb, km=km, timeout=120, startup_timeout=120).execute()
+    finally:
+        run_sync(km.shutdown_kernel)(now=True)  # nbclient leaves a kernel manager it was handed running
+    prov = km.provisioner
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.output_type == "stream")
+    return json.loads(text.strip().splitlines()[-1]), prov
+
+
+def children_of(pid: int) -> list[tuple[int, str]]:
+    """Processes whose parent is `pid`, with their state (Z for a zombie)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+            found.append((int(entry), fields[0], command))
+    return found
+
+
+@pytest.fixture
+def fork_server():
+    server = client.start(paths.PROJECT_DIR)
+    assert server is not None
+    server.wait_ready()
+    yield server
+    client.stop()
+
+
+def test_every_notebook_gets_a_fresh_fork_of_the_server(fork_server):
+    first, prov_first = execute(FIRST)
+    second, prov_second = execute(SECOND)
+    server_pid = fork_server.ping()["pid"]
+    assert prov_first.forked and prov_second.forked
+    assert first["ppid"] == second["ppid"] == server_pid == fork_server.process.pid
+    assert first["pid"] != second["pid"] and second["pid"] != os.getpid()
+    assert second["marker"] is False  # a variable of the first notebook
+    assert second["linewidth"] == second["default_linewidth"] == 1.5  # rcParams changed in the first
+    assert second["max_rows"] == 60  # a pandas option changed in the first
+    assert second["fmt"] is False and second["figures"] is False  # module attributes set in the first
+    assert second["inline"] == "module://matplotlib_inline.backend_inline"  # as ipykernel sets it in a fresh kernel
+
+
+def test_a_killed_server_falls_back_to_a_plain_kernel_with_one_log_line(fork_server, caplog):
+    os.kill(fork_server.process.pid, signal.SIGKILL)
+    fork_server.process.wait()
+    client._reported.clear()
+    with caplog.at_level(logging.WARNING, logger="kompas_helpers.kernels"):
+        result, prov = execute(SECOND)
+    assert not prov.forked
+    assert result["ppid"] == os.getpid()  # started by this process, as jupyter_client does without the server
+    assert result["marker"] is False and result["linewidth"] == 1.5
+    lines = [r.getMessage() for r in caplog.records if r.name == "kompas_helpers.kernels"]
+    assert len(lines) == 1 and "uden fork-serveren" in lines[0] and "stoppede" in lines[0]
+
+
+def test_a_kernel_from_another_python_environment_is_not_forked(fork_server, monkeypatch, caplog):
+    monkeypatch.setenv("PYTHONHASHSEED", "123")  # read when the interpreter starts: a fork cannot honour it
+    client._reported.clear()
+    with caplog.at_level(logging.WARNING, logger="kompas_helpers.kernels"):
+        result, prov = execute("import os, json, sys; print(json.dumps({'seed': os.environ['PYTHONHASHSEED']}))")
+    assert not prov.forked and result == {"seed": "123"}
+    assert any("PYTHONHASHSEED" in r.getMessage() for r in caplog.records)
+
+
+def test_interrupt_and_shutdown_reach_the_forked_kernel(fork_server):
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=provisioner.KERNEL_NAME, kernel_spec_manager=provisioner.kernel_spec_manager())
+    km.start_kernel()
+    kc = km.blocking_client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        assert km.provisioner.forked
+        pid = km.provisioner.pid
+        msg_id = kc.execute("import time; time.sleep(60)")
+        time.sleep(1)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=30)
+        while reply["parent_header"]["msg_id"] != msg_id:  # replies to wait_for_ready's kernel_info requests
+            reply = kc.get_shell_msg(timeout=30)
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        assert km.is_alive()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    assert not km.is_alive()
+    assert pid not in [p for p, *_ in children_of(fork_server.process.pid)]  # collected by the server
+
+
+def test_driver_close_leaves_no_process_and_no_zombie(tmp_path):
+    driver = worker.Driver()
+    try:
+        km = driver._take_kernel()
+        assert km.provisioner.forked
+        server_pid = driver._fork_server.process.pid
+        run_sync(driver._start_spare)()
+    finally:
+        driver._run_sync(driver._kill_kernel)(km)
+        driver.close()
+    assert children_of(os.getpid()) == []
+    assert not Path(f"/proc/{server_pid}").exists()
+
+
+def test_kompas_run_leaves_no_process_and_no_zombie(tmp_path):
+    data = tmp_path / "small"
+    datasets.save_dataset(synthesize.synthesize(seed=11, scale=0.05), data)
+    watcher = tmp_path / "watch.py"
+    # Runs `kompas run` as a subreaper's child: whatever it leaves behind (orphans, zombies) ends up here.
+    watcher.write_text(
+        "import ctypes, os, subprocess, sys, time\n"
+        "ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)\n"
+        "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "time.sleep(1)\n"
+        "left = []\n"
+        "for e in os.listdir('/proc'):\n"
+        "    if e.isdigit():\n"
+        "        try:\n"
+        "            f = open(f'/proc/{e}/stat').read().rsplit(')', 1)[1].split()\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        if int(f[1]) == os.getpid() and int(e) != os.getpid():\n"
+        "            left.append(e + ' ' + f[0] + ' ' + open(f'/proc/{e}/cmdline').read().replace(chr(0), ' '))\n"
+        "print(code, left)\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "kompas_helpers.cli", "run", "--kommune", "101", "--data", str(data)]
+    command += ["--out", str(tmp_path / "out"), "--templates", "overview", "organisation", "--workers", "2"]
+    done = subprocess.run(
+        [sys.executable, str(watcher), *command], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
+    assert "uden fork-serveren" not in done.stderr

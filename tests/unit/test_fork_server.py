@@ -1,0 +1,55 @@
+"""The fork server's rules: which kernel commands and environments it may stand in for, and where it is used."""
+
+from __future__ import annotations
+
+import sys
+
+from jupyter_client.provisioning import KernelProvisionerFactory
+
+from kompas_helpers import serve
+from kompas_helpers.kernels import protocol, provisioner
+
+
+def test_only_ipykernel_launcher_of_this_python_is_forked():
+    assert provisioner.kernel_arguments([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == [
+        "-f",
+        "c.json",
+    ]
+    # ipykernel's own "python3" spec adds this flag; the server runs with it too.
+    command = [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json", "--x=1"]
+    assert provisioner.kernel_arguments(command) == ["-f", "c.json", "--x=1"]
+    assert provisioner.kernel_arguments(["/usr/bin/python3.9", "-m", "ipykernel_launcher", "-f", "c.json"]) is None
+    assert provisioner.kernel_arguments([sys.executable, "-X", "dev", "-m", "ipykernel_launcher"]) is None
+    assert provisioner.kernel_arguments([sys.executable, "launcher.py", "-f", "c.json"]) is None
+    assert provisioner.kernel_arguments([]) is None
+
+
+def test_fingerprint_takes_ipykernels_default_backend_and_sees_import_time_variables():
+    plain = protocol.fingerprint({"PATH": "/bin"})
+    assert plain["MPLBACKEND"] == protocol.INLINE_BACKEND
+    assert protocol.fingerprint({"MPLBACKEND": protocol.INLINE_BACKEND}) == plain
+    assert protocol.fingerprint({"PATH": "/usr/bin", "KOMPAS_DATA": "x", "JPY_SESSION_NAME": "y"}) == plain
+    assert protocol.fingerprint({"MPLBACKEND": "Agg"}) != plain
+    assert protocol.fingerprint({"PYTHONPATH": "/elsewhere"}) != plain
+    assert protocol.fingerprint({"PYTHONHASHSEED": "0"}) != plain
+
+
+def test_disable_variable(monkeypatch):
+    for value, off in (("", False), ("0", False), ("no", False), ("1", True), ("ja", True)):
+        monkeypatch.setenv(protocol.DISABLE_ENV, value)
+        assert protocol.disabled() is off
+
+
+def test_registered_provisioner_and_kernel_spec():
+    provisioner.register()
+    assert KernelProvisionerFactory.provisioners[provisioner.NAME].load() is provisioner.ForkProvisioner
+    spec = provisioner.kernel_spec_manager().get_kernel_spec(provisioner.KERNEL_NAME)
+    assert spec.metadata["kernel_provisioner"]["provisioner_name"] == provisioner.NAME
+    assert spec.argv[1:3] == ["-m", "ipykernel_launcher"]
+
+
+def test_serve_uses_the_fork_provisioner_unless_turned_off():
+    on = serve.voila_config(serve.ServeOptions())
+    assert on.KernelProvisionerFactory.default_provisioner_name == provisioner.NAME
+    off = serve.voila_config(serve.ServeOptions(fork=False))
+    assert "default_provisioner_name" not in off.KernelProvisionerFactory
