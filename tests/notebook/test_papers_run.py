@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from kompas_helpers import cli, fmt, model, referat, reportset
 from kompas_helpers.runner import worker
+from tests.fixtures import pdfs
 from tests.notebook.test_runner import FOLDERS, SHEETS, run, small_data, snapshot, statuses  # noqa: F401
 
 AARHUS = FOLDERS["751"]
@@ -26,25 +27,6 @@ def flat(text: str) -> str:
 def papers_run(small_data, tmp_path_factory):  # noqa: F811
     out = tmp_path_factory.mktemp("out")
     return run(small_data, out, ["overview", "organisation"], kommuner=["751"])
-
-
-def struct_alts(reader: PdfReader) -> tuple[int, list]:
-    """(number of /Figure elements, their /Alt) in the structure tree."""
-    found = []
-
-    def walk(node) -> None:
-        node = node.get_object() if hasattr(node, "get_object") else node
-        if isinstance(node, dict):
-            if node.get("/S") == "/Figure":
-                found.append(node.get("/Alt"))
-            if "/K" in node:
-                walk(node["/K"])
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(reader.trailer["/Root"]["/StructTreeRoot"])
-    return len(found), found
 
 
 @pytest.mark.notebook
@@ -93,7 +75,8 @@ def test_the_pdfs_read_back_tagged_a4_numbered_and_marked_synthetic(papers_run, 
     assert "/StructTreeRoot" in root
     html = (papers_run.out_dir / path).with_suffix(".html").read_text(encoding="utf-8")
     alts = re.findall(r'<img\b[^>]*\balt="([^"]*)"', html)
-    count, found = struct_alts(reader)
+    found = pdfs.figure_alts(reader)
+    count = len(found)
     assert count == len(re.findall(r"<img\b", html))  # every figure is tagged ...
     assert found == [a.replace("&quot;", '"').replace("&amp;", "&") for a in alts]  # ... with the page's alt text
     if "overview" in path:

@@ -18,7 +18,7 @@ from kompas_helpers import compute, figures, fmt, htmlreport, model, pdf, refera
 from kompas_helpers.bundle import Bundle
 from kompas_helpers.io import datasets
 from kompas_helpers.io.problems import DataError
-from tests.fixtures import handmade
+from tests.fixtures import handmade, pdfs
 
 matplotlib.use("Agg")
 
@@ -56,25 +56,6 @@ def report_page(rows: int = 160) -> str:
     return htmlreport.page("Dialogark – Boligselskabet Nord 2025 – AlmenKompas", body, "AlmenKompas-arbejdsbogen")
 
 
-def struct_figures(reader: PdfReader) -> list[str | None]:
-    """The /Alt of every /Figure element of the structure tree."""
-    found = []
-
-    def walk(node) -> None:
-        node = node.get_object() if hasattr(node, "get_object") else node
-        if isinstance(node, dict):
-            if node.get("/S") == "/Figure":
-                found.append(node.get("/Alt"))
-            if "/K" in node:
-                walk(node["/K"])
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(reader.trailer["/Root"]["/StructTreeRoot"])
-    return found
-
-
 @pytest.fixture(scope="module")
 def synthetic_pdf() -> PdfReader:
     return PdfReader(io.BytesIO(pdf.pdf_bytes(report_page(), synthetic=True)))
@@ -100,7 +81,7 @@ def test_the_pdf_is_tagged_in_danish_with_title_and_alt_text(synthetic_pdf):
     assert synthetic_pdf.metadata.title == "Dialogark – Boligselskabet Nord 2025 – AlmenKompas"
     assert bool(root["/MarkInfo"]["/Marked"])
     assert "/StructTreeRoot" in root
-    assert struct_figures(synthetic_pdf) == [ALT]
+    assert pdfs.figure_alts(synthetic_pdf) == [ALT]
 
 
 def test_table_rows_do_not_split_and_header_rows_repeat(synthetic_pdf):
