@@ -1,6 +1,6 @@
 """30 readers open the dashboard at once: time to each reader's first figure, with and without the fork server.
 
-For each server in turn (`kompas serve` with kernels forked from the fork server, then `kompas serve --no-fork`, the
+For each server in turn (`kompas serve` with kernels forked from the fork server, then plain `kompas serve`, the
 way before; both preheat a pool of 2): one reader alone (first figure), then `--readers` readers at once in one
 headless Chromium, each in its own context on its own kommune's deep link. A reader's time runs from the moment
 all pages are asked for until its first figure is in the page (recorded in the page itself). Then every page is
@@ -99,7 +99,7 @@ def main() -> int:
     results = {}
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        for label, extra in (("fork", ()), ("plain", ("--no-fork",))):
+        for label, extra in (("fork", ("--fork",)), ("plain", ())):
             if args.only and label != args.only:
                 continue
             process, base, log = start(label, log_dir, "--pool-size", "2", *extra)

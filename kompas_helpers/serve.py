@@ -37,7 +37,12 @@ class ServeOptions:
     cull_idle_timeout: int = 60
     cull_interval: int = 10
     data: str = ""
-    fork: bool = True  # kernels forked from the fork server (kompas_helpers.kernels)
+    # Kernels forked from the fork server (kompas_helpers.kernels): opt-in for the pages (`kompas serve --fork`). With
+    # kernels starting in milliseconds, a pool refill after a cull can be handed ports the culled kernel had; one
+    # such kernel died on "Address already in use", and Voilà then gave the dead preheated kernel to a reader. Until
+    # that is understood, the pages start their kernels the ordinary way; the batch forks (it retries a kernel that
+    # fails to start with new ports).
+    fork: bool = False
 
 
 def cell_timeout(seconds: int):

@@ -33,7 +33,7 @@ IMPORT_TIME_ENV = (
     "JUPYTER_CONFIG_DIR",
     "IPYTHONDIR",
 )
-# Turns the fork server off (also `kompas run --no-fork`, `kompas serve --no-fork`): every kernel starts afresh.
+# Turns the fork server off (also `kompas run --no-fork`; the pages fork only with `kompas serve --fork`).
 DISABLE_ENV = "KOMPAS_NO_FORK"
 MAX_MESSAGE = 1 << 20
 MAX_FDS = 4

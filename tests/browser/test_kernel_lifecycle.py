@@ -40,7 +40,7 @@ def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(brow
     # init's zombie; the server runs in its own session (start_server), so its processes are easy to find.
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
     # Culling far away: only the page's own shutdown request can stop its kernel within the test.
-    server = start_server(tmp_path / "serve.log", "--pool-size", "1", "--cull-idle-timeout", "600")
+    server = start_server(tmp_path / "serve.log", "--fork", "--pool-size", "1", "--cull-idle-timeout", "600")
     try:
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         context.set_default_timeout(120_000)
