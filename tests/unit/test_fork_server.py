@@ -6,7 +6,7 @@ import sys
 
 from jupyter_client.provisioning import KernelProvisionerFactory
 
-from kompas_helpers import serve
+from kompas_helpers import cli, serve
 from kompas_helpers.kernels import protocol, provisioner
 
 
@@ -48,8 +48,10 @@ def test_registered_provisioner_and_kernel_spec():
     assert spec.argv[1:3] == ["-m", "ipykernel_launcher"]
 
 
-def test_serve_uses_the_fork_provisioner_unless_turned_off():
-    on = serve.voila_config(serve.ServeOptions())
+def test_serve_forks_page_kernels_only_when_asked():
+    on = serve.voila_config(serve.ServeOptions(fork=True))
     assert on.KernelProvisionerFactory.default_provisioner_name == provisioner.NAME
-    off = serve.voila_config(serve.ServeOptions(fork=False))
-    assert "default_provisioner_name" not in off.KernelProvisionerFactory
+    for off in (serve.voila_config(serve.ServeOptions()), serve.voila_config(serve.ServeOptions(fork=False))):
+        assert "default_provisioner_name" not in off.KernelProvisionerFactory
+    assert cli.build_parser().parse_args(["serve"]).fork is False
+    assert cli.build_parser().parse_args(["serve", "--fork"]).fork is True
