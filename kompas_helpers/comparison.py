@@ -136,12 +136,21 @@ def _verdicts(columns: dict[str, np.ndarray], indicator: registry.Indicator) -> 
     return verdict
 
 
-def rank_range(low: float, high: float, others, direction: str) -> tuple[int, int] | None:
+def rank_range(low: float, high: float, others, direction: str, rank: float = np.nan) -> tuple[int, int] | None:
     """The ranks a figure could plausibly hold: where its interval's better end and its worse end would place it
-    among the other ranked figures (1 = best). None without an interval."""
+    among the other ranked figures (1 = best). None without an interval.
+
+    Bounds are compared with a relative tolerance of 1e-9: a Wilson bound of 99.99999999999999 % for a kommune at
+    100 % must not place it behind the kommuner tied with it at 100 %. Given the figure's own rank, the range always
+    holds it."""
     if np.isnan(low) or np.isnan(high):
         return None
     others = np.asarray(others, dtype=float)
+    tolerance = 1e-9 * max(1.0, abs(low), abs(high))
     if direction == "lower_better":
-        return 1 + int((others < low).sum()), 1 + int((others < high).sum())
-    return 1 + int((others > high).sum()), 1 + int((others > low).sum())
+        best, worst = 1 + int((others < low - tolerance).sum()), 1 + int((others < high - tolerance).sum())
+    else:
+        best, worst = 1 + int((others > high + tolerance).sum()), 1 + int((others > low + tolerance).sum())
+    if not np.isnan(rank):
+        best, worst = min(best, int(rank)), max(worst, int(rank))
+    return best, worst

@@ -312,10 +312,8 @@ def _rank_ranges(table: pd.DataFrame, rows: pd.DataFrame, rank: np.ndarray) -> t
     for i in ranked:
         members, values = others[(indicator[i], int(years[i]))]
         direction = registry.get(indicator[i]).direction
-        span = comparison.rank_range(lows[i], highs[i], values[members != codes[i]], direction)
-        # The range holds the rank itself: a Wilson bound of 99.99999999999999 % for a kommune at 100 % would
-        # otherwise put its best possible rank below the kommuner tied with it at 100 %.
-        low[i], high[i] = (min(span[0], rank[i]), max(span[1], rank[i])) if span else (rank[i], rank[i])
+        span = comparison.rank_range(lows[i], highs[i], values[members != codes[i]], direction, rank=rank[i])
+        low[i], high[i] = span if span else (rank[i], rank[i])
     return low, high
 
 

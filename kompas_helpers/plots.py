@@ -433,7 +433,7 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
                 place = f"nr. {int(rank)} af {n_ranked}"
                 others = shown["value"].to_numpy(dtype=float)[shown["rank"].notna().to_numpy() & ~is_kommune]
                 span = comparison.rank_range(shown["interval_low"].iloc[i], shown["interval_high"].iloc[i], others,
-                                             ind.direction)  # fmt: skip
+                                             ind.direction, rank=float(rank))  # fmt: skip
                 if span and span[0] != span[1]:
                     place += f" (usikkerhed: nr. {span[0]}–{span[1]})"
             finding(fig, findings.ranking(code, year, name, rank, n_ranked, values[i]))

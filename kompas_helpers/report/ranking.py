@@ -86,7 +86,9 @@ def _rank_cells(rows: pd.DataFrame, status, ind) -> list[str]:
             cells.append("")
             continue
         others = values[ranked & (np.arange(len(values)) != i)]
-        span = comparison.rank_range(rows["interval_low"].iloc[i], rows["interval_high"].iloc[i], others, ind.direction)
+        span = comparison.rank_range(
+            rows["interval_low"].iloc[i], rows["interval_high"].iloc[i], others, ind.direction, rank=float(rank)
+        )
         extra = f" ({span[0]}–{span[1]})" if span and span[0] != span[1] and not ind.is_context else ""
         cells.append(f"{fmt.number(rank)}{extra}")
     return cells

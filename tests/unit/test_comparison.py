@@ -221,6 +221,22 @@ def test_rank_range_from_the_interval():
     assert comparison.rank_range(np.nan, np.nan, others, "lower_better") is None
 
 
+def test_rank_range_of_a_figure_at_the_top_is_not_pushed_behind_its_ties_by_rounding():
+    # A kommune at 100 % whose Wilson upper bound comes out as 99.99999999999999 %, among 51 others at 100 %:
+    # it shares rank 1 with them, so its best possible rank is 1, not 52; at its lower end 97 % only those 51 lie ahead.
+    others = [100.0] * 51 + [95.0] * 14 + [80.0] * 10
+    high = 99.99999999999999
+    assert comparison.rank_range(97.0, high, others, "higher_better") == (1, 52)
+    assert comparison.rank_range(97.0, high, others, "higher_better", rank=1.0) == (1, 52)
+    # The same on the lower-is-better side: a bound a rounding error above 0 %.
+    assert comparison.rank_range(1e-15, 2.0, [0.0] * 3 + [5.0], "lower_better") == (1, 4)
+
+
+def test_rank_range_always_holds_the_figures_own_rank():
+    # An interval that does not hold its estimate (possible for a computed bound) still shows the rank itself.
+    assert comparison.rank_range(30.0, 35.0, [10.0, 20.0, 40.0], "higher_better", rank=4.0) == (2, 4)
+
+
 def test_the_ranking_table_shows_ranks_with_their_range_and_no_rank_without_enough_data():
     from kompas_helpers import bundle
     from kompas_helpers.report import ranking
