@@ -8,6 +8,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -27,10 +28,12 @@ BUNDLE_META = "bundle.json"
 TABLE_FILE = "indicators.parquet"
 # Levels every kommune's report reads in full (to compare against the other kommuner).
 SHARED_LEVELS = ["kommune", "region", "national", "organisation"]
-# Per-kommune slices of the table (written by the batch runner, read by `load(..., kommune_code=...)`).
+# Per-kommune and per-organisation slices of the table (written by the batch runner, read by `load` with a kommune
+# or an organisation).
 SLICES_DIR = "kommuner"
 SLICES_META = "meta.json"
 SHARED_SLICE = "shared.parquet"
+ORGANISATION_SLICE_PREFIX = "organisation-"
 # "<dataset folder>\t<hash>": set by a batch run so that its notebooks do not hash the same dataset again.
 KNOWN_HASH_ENV = "KOMPAS_DATA_HASH"
 _ROW = "_row"  # position in the whole table, so a slice comes back in the table's row order
@@ -130,7 +133,11 @@ def load(data: str | Path | None = None, kommune_code: str | None = None, organi
     if kommune_code is not None:
         found = kommuner.find(kommune_code)
         kommune_code = found.code if found else str(kommune_code)
-        fast = _load_slice(folder, kommune_code)
+        fast = _load_slice(folder, f"{kommune_code}.parquet")
+        if fast is not None:
+            return fast
+    elif organisation_id is not None:
+        fast = _load_slice(folder, organisation_slice(str(organisation_id)))
         if fast is not None:
             return fast
     dataset = datasets.load_dataset(folder)
@@ -194,11 +201,19 @@ def slices_dir(digest: str) -> Path:
     return CACHE_DIR / _cache_key(digest) / SLICES_DIR
 
 
-def write_slices(data: str | Path | None = None) -> dict:
-    """Write the per-kommune slices of a dataset's table (once per dataset) and return their metadata.
+def organisation_slice(organisation_id: str) -> str:
+    """The file name of an organisation's slice (the id quoted, so that any id makes one plain file name)."""
+    return f"{ORGANISATION_SLICE_PREFIX}{quote(organisation_id, safe='')}.parquet"
 
-    One file holds the levels every report reads in full, one file per kommune the rest of its rows; `load`
-    with a kommune reads the two and gets exactly the rows (in the same order) it would filter from the table.
+
+def write_slices(data: str | Path | None = None) -> dict:
+    """Write the per-kommune and per-organisation slices of a dataset's table (once per dataset) and return their
+    metadata.
+
+    One file holds the levels every report reads in full, one file per kommune the rest of its rows, and one file
+    per organisation the rest of the organisation's rows; `load` with a kommune (or an organisation) reads the shared
+    file and its own and gets exactly the rows (in the same order) it would filter from the table. An organisation
+    sheet and its referat then read kilobytes instead of filtering the whole table (0.4 s each).
     The metadata: data_hash, years, synthetic, provenance, kommune_codes.
     """
     folder = paths.data_folder(data)
@@ -230,6 +245,9 @@ def write_slices(data: str | Path | None = None) -> dict:
         groups = dict(iter(own.groupby("kommune_code", observed=True)))
         for code in codes:
             groups.get(code, own.iloc[:0]).to_parquet(tmp / f"{code}.parquet")
+        groups = {str(key): rows for key, rows in own.groupby("organisation_id", observed=True)}
+        for organisation_id in dataset.organisations["organisation_id"].astype(str):
+            groups.get(organisation_id, own.iloc[:0]).to_parquet(tmp / organisation_slice(organisation_id))
         (tmp / SLICES_META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return meta
 
@@ -259,12 +277,14 @@ def _slices_meta(target: Path, digest: str) -> dict | None:
     return meta
 
 
-def _load_slice(folder: Path, kommune_code: str) -> Bundle | None:
+def _load_slice(folder: Path, name: str) -> Bundle | None:
+    """A bundle of the shared slice and the slice `name` (a kommune's or an organisation's), or None when the
+    slices are missing or stale (then `load` filters the table)."""
     if not folder.is_dir():
         return None
     digest = dataset_hash(folder)
     target = slices_dir(digest)
-    own_path = target / f"{kommune_code}.parquet"
+    own_path = target / name
     meta = _slices_meta(target, digest)
     if meta is None or not own_path.is_file():
         return None

@@ -570,6 +570,31 @@ def test_a_kommune_slice_equals_the_filtered_table(small_data):
             assert getattr(fast.dataset, name).equals(getattr(full.dataset, name)), name
 
 
+def test_an_organisation_slice_equals_the_filtered_table(small_data):
+    bundle.write_slices(small_data)
+    path = bundle.table_path(small_data)
+    full = bundle.load(small_data)
+    ids = list(full.dataset.organisations["organisation_id"].astype(str))
+    for organisation_id in ids[:3] + ids[-2:]:
+        fast = bundle.load(small_data, organisation_id=organisation_id)
+        assert isinstance(fast.dataset, bundle._LazyDataset)  # from the slices, not the whole dataset and table
+        filters = [[("level", "in", bundle.SHARED_LEVELS)], [("organisation_id", "=", organisation_id)]]
+        expected = pq.read_table(path, filters=filters).to_pandas()
+        assert fast.table.equals(expected) and list(fast.table.dtypes) == list(expected.dtypes)
+        assert (fast.table["organisation_id"].astype(str) == organisation_id).any()
+    # An id the dataset does not hold has no slice: the table is filtered as before (to the shared levels).
+    unknown = bundle.load(small_data, organisation_id="ingen/sådan")
+    assert not isinstance(unknown.dataset, bundle._LazyDataset)
+    assert set(unknown.table["level"].astype(str)) <= set(bundle.SHARED_LEVELS)
+
+
+def test_any_organisation_id_makes_one_plain_file_name():
+    assert bundle.organisation_slice("0101") == "organisation-0101.parquet"
+    for odd in ("../x", "a/b", "æ ø", "."):
+        name = bundle.organisation_slice(odd)
+        assert "/" not in name and name.startswith("organisation-") and name.endswith(".parquet")
+
+
 @pytest.mark.notebook
 def test_a_killed_run_leaves_every_file_either_as_before_or_complete(small_data, tmp_path):
     out = tmp_path / "out"
