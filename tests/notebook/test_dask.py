@@ -20,8 +20,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kompas_helpers import bundle, cli, paths, synthesize
-from kompas_helpers.io import datasets
+from kompas_helpers import bundle, cli, paths
 from kompas_helpers.reportset import INTERRUPTED, OK
 from kompas_helpers.runner import batch, dask_executor, plan
 
@@ -119,13 +118,6 @@ class Cluster:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             process.log.close()
-
-
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("data") / "small"
-    datasets.save_dataset(synthesize.synthesize(seed=11, scale=0.05), folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

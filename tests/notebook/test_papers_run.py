@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from kompas_helpers import cli, fmt, model, referat, reportset
 from kompas_helpers.runner import worker
 from tests.fixtures import pdfs
-from tests.notebook.test_runner import FOLDERS, SHEETS, run, small_data, snapshot, statuses  # noqa: F401
+from tests.notebook.test_runner import FOLDERS, SHEETS, run, snapshot, statuses
 
 AARHUS = FOLDERS["751"]
 SHEET = SHEETS["751"][0]  # 0022-boligselskabet-møllegård
@@ -24,7 +24,7 @@ def flat(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def papers_run(small_data, tmp_path_factory):  # noqa: F811
+def papers_run(small_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     return run(small_data, out, ["overview", "organisation"], kommuner=["751"])
 
@@ -104,7 +104,7 @@ def test_the_referat_reads_back_with_the_organisations_content(papers_run):
 
 
 @pytest.mark.notebook
-def test_no_pdf_and_no_word_make_none(small_data, tmp_path):  # noqa: F811
+def test_no_pdf_and_no_word_make_none(small_data, tmp_path):
     code = cli.main(
         [
             "run",
@@ -129,7 +129,7 @@ def test_no_pdf_and_no_word_make_none(small_data, tmp_path):  # noqa: F811
 
 
 @pytest.mark.notebook
-def test_a_weasyprint_failure_fails_the_job_and_keeps_the_earlier_outputs(small_data, tmp_path, monkeypatch):  # noqa: F811
+def test_a_weasyprint_failure_fails_the_job_and_keeps_the_earlier_outputs(small_data, tmp_path, monkeypatch):
     first = run(small_data, tmp_path, ["organisation"], kommuner=None, organisations=["0022"])
     assert first.exit_code == 0
     before = snapshot(first.out_dir)

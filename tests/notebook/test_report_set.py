@@ -15,8 +15,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
-from kompas_helpers import bundle, htmlreport, indexpage, kommuner, navigation, reportset, synthesize
-from kompas_helpers.io import datasets
+from kompas_helpers import bundle, htmlreport, indexpage, kommuner, navigation, reportset
 from kompas_helpers.organisation import agreements_view, completeness
 from kompas_helpers.runner import batch, plan
 
@@ -92,13 +91,6 @@ def run(data: Path, out: Path, **options) -> batch.RunReport:
     """A run without PDFs and referater (they have their own tests); the links to PDFs come from files present."""
     options = {"pdf": False, "word": False, **options}
     return batch.run(plan.RunOptions(data=data, out=out, **options), progress=stdio.StringIO())
-
-
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("data") / "small"
-    datasets.save_dataset(synthesize.synthesize(seed=11, scale=0.05), folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,7 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from kompas_helpers import bundle, cli, excel, excel_tidy, fmt, htmlreport, paths, registry, reportset, synthesize
-from kompas_helpers.io import datasets
+from kompas_helpers import bundle, cli, excel, excel_tidy, fmt, htmlreport, paths, registry, reportset
 from kompas_helpers.runner import batch, plan, worker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
@@ -33,13 +32,6 @@ SHEETS = {
     "101": ["0001-boligselskabet-svanebolig", "0002-boligselskabet-dalhus"],
     "751": ["0022-boligselskabet-møllegård"],
 }
-
-
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("data") / "small"
-    datasets.save_dataset(synthesize.synthesize(seed=11, scale=0.05), folder)
-    return folder
 
 
 def run(small_data: Path, out: Path, templates, kommuner=KOMMUNER, workers=1, **options) -> batch.RunReport:
