@@ -528,6 +528,7 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None) -> F
         elif highlight is not None:
             lines.append(f"{kommuner.kommune_info(str(highlight))[0]} har ingen tal for {code} i {year}.")
         ax.set_xscale("log")
+        fmt.log_axis(ax.xaxis)
         ax.set_xlabel(f"{registry.MEASURES[ind.denominator].label_da} i kommunen (logaritmisk akse)")
         ax.set_ylim(bottom=0)
         ax.set_ylabel(axis_label(code))

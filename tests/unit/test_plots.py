@@ -352,6 +352,19 @@ def test_funnel_chart_plots_every_kommune_against_its_size(b):
     assert plots.funnel_chart(b.table, "S2", 2024) is None  # no interval method, no funnel
 
 
+def test_a_log_axis_is_labelled_in_danish_numbers_without_minor_ticks(b):
+    fig = plots.funnel_chart(b.table, "E3", 2024, highlight="101")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    low, high = ax.get_xlim()
+    shown = [(t.get_loc(), t.label1.get_text()) for t in ax.xaxis.get_major_ticks() if low <= t.get_loc() <= high]
+    assert shown == [(100.0, "100")]  # 1 and 3 times each power of ten; the axis spans 50–200 dwellings
+    assert ax.xaxis.get_minor_locator()() == []
+    assert [fmt.compact(v) for v in (300, 10_000, 1_000_000, 3_000_000, 2_500_000)] == [
+        "300", "10.000", "1 mio.", "3 mio.", "2,5 mio."
+    ]  # fmt: skip
+
+
 def test_charts_with_nothing_to_show_say_so_and_quantities_start_at_zero(b):
     table = b.table.copy()
     e1 = (table["indicator"] == "E1").to_numpy()
