@@ -12,6 +12,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import uuid
 from importlib.metadata import EntryPoint
 from typing import Any
 
@@ -24,6 +25,8 @@ from kompas_helpers.kernels import client, protocol
 NAME = "kompas-fork"
 KERNEL_NAME = "kompas-fork"  # the kernel spec naming this provisioner
 KERNELS_DIR = paths.PACKAGE_DIR / "jupyter" / "kernels"
+IPC_PREFIX = "kompas-"  # the kernels' socket files: <runtime dir>/kompas-<12 hex>-<1…5>
+SOCKET_PATH_MAX = 100  # a Unix socket's path must fit sockaddr_un (108 bytes with its terminator)
 
 
 def register() -> None:
@@ -69,6 +72,14 @@ class ForkProvisioner(LocalProvisioner):
 
     forked = False
 
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        km = self.parent
+        if km is not None and client.current() is not None and km.transport == "tcp":
+            prefix = ipc_prefix()
+            if prefix is not None:
+                use_ipc(km, prefix)
+        return await super().pre_launch(**kwargs)
+
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         server = client.current()
         reason = _why_not(server, cmd, kwargs)
@@ -95,6 +106,33 @@ class ForkProvisioner(LocalProvisioner):
         info = await super().get_provisioner_info()
         info["forked"] = self.forked
         return info
+
+
+def ipc_prefix() -> str | None:
+    """A socket path prefix no other kernel has (in Jupyter's runtime folder), or None when it would be too long."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = jupyter_runtime_dir()
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    prefix = os.path.join(folder, f"{IPC_PREFIX}{uuid.uuid4().hex[:12]}")
+    return prefix if len(prefix) + 2 <= SOCKET_PATH_MAX else None
+
+
+def use_ipc(km, prefix: str) -> None:
+    """Let the kernel of `km` listen on Unix sockets named `prefix`-1 … -5 instead of TCP ports on localhost.
+
+    Why: a TCP port is picked by binding port 0 and closing it again, and the kernel binds it later. In between,
+    any outgoing connection on the machine (the server's own ZMQ connections to other kernels) can get that port as
+    its ephemeral source port; the kernel then dies on "Address already in use", and jupyter_client restarts it on
+    the same cached ports, which stay taken. With kernels forked in milliseconds and many pages opening at once, a
+    page's kernel died that way. A socket path unique to the kernel cannot be taken by anyone else, and the kernel
+    manager removes the files when the kernel stops (`cleanup_ipc_files`).
+    """
+    km.transport = "ipc"
+    km.ip = prefix
+    km.cache_ports = False  # LocalPortCache hands out TCP ports; with ipc the "ports" are the files' numbers
+    for name in ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port"):
+        setattr(km, name, 0)
 
 
 def _why_not(server, cmd: list[str], kwargs: dict) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import json
 import os
 import select
 import signal
@@ -60,6 +61,7 @@ class Server:
         self.path = path
         self.fingerprint = protocol.fingerprint(dict(os.environ))
         self.children: dict[int, int | None] = {}  # pid -> exit code once collected (None while running)
+        self.sockets: dict[int, list[str]] = {}  # pid -> the Unix socket files its kernel binds (ipc transport)
         self.listener: socket.socket | None = None
         self.wakeup: tuple[int, int] | None = None
 
@@ -123,6 +125,14 @@ class Server:
             if pid == 0:
                 return
             self.children[pid] = os.waitstatus_to_exitcode(status)
+            self.remove_sockets(pid)
+
+    def remove_sockets(self, pid: int) -> None:
+        """Remove the socket files of a kernel that has exited: a killed kernel cannot remove them itself, and its
+        kernel manager may never get to (a driver killed with its kernels)."""
+        for path in self.sockets.pop(pid, []):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     def handle(self, conn: socket.socket) -> None:
         conn.settimeout(10)  # a client that stops half-way must not hold up the others
@@ -166,6 +176,7 @@ class Server:
         if pid == 0:
             self._become_kernel(conn, message, fds)  # never returns
         self.children[pid] = None
+        self.sockets[pid] = ipc_files(message["argv"], message.get("cwd") or os.getcwd())
         # A pidfd made by the parent before it can reap the child names exactly this process, even after its pid
         # is reused: the client polls and signals through it.
         try:
@@ -268,6 +279,22 @@ def _run_kernel(argv: list[str]) -> int:
     return 0
 
 
+def ipc_files(argv: list[str], cwd: str) -> list[str]:
+    """The Unix socket files a kernel started with `argv` in `cwd` binds: none unless its connection file says
+    ipc."""
+    path = next((argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "-f"), None)
+    path = path or next((arg[4:] for arg in argv if arg.startswith("--f=")), None)
+    try:
+        with open(os.path.join(cwd, path or ""), encoding="utf-8") as file:
+            info = json.load(file)
+    except (OSError, ValueError):
+        return []
+    if info.get("transport") != "ipc" or not info.get("ip"):
+        return []
+    names = ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port")
+    return [os.path.join(cwd, f"{info['ip']}-{info[name]}") for name in names if name in info]
+
+
 def _exit_on_signal(signum, frame):
     raise SystemExit(128 + signum)
 
@@ -285,6 +312,7 @@ def stop_children(server: Server) -> None:
             with contextlib.suppress(ChildProcessError):
                 _, status = os.waitpid(pid, 0)
                 server.children[pid] = os.waitstatus_to_exitcode(status)
+            server.remove_sockets(pid)
 
 
 def main(argv: list[str] | None = None) -> int:
