@@ -99,7 +99,7 @@ def main() -> int:
     results = {}
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        for label, extra in (("fork", ("--fork",)), ("plain", ())):
+        for label, extra in (("fork", ()), ("plain", ("--no-fork",))):
             if args.only and label != args.only:
                 continue
             process, base, log = start(label, log_dir, "--pool-size", "2", *extra)

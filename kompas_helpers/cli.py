@@ -87,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval,
         data=args.data or "",
-        fork=args.fork,
+        fork=not args.no_fork,
     )
     query = f"?token={args.token}" if args.token else ""
     url = f"http://127.0.0.1:{args.port}/voila/render/dashboard.ipynb{query}"
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds a page's cell may run")
     p.add_argument("--cull-idle-timeout", type=int, default=60, help="seconds before a closed page's kernel stops")
     p.add_argument("--cull-interval", type=int, default=10, help="seconds between checks for idle kernels")
-    p.add_argument("--fork", action="store_true", help="fork the pages' kernels from a fork server (experimental)")
+    p.add_argument("--no-fork", action="store_true", help="start each page's kernel afresh instead of forking it")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="execute the report templates for kommuner (HTML, notebooks, nøgletal.xlsx)")

@@ -37,12 +37,10 @@ class ServeOptions:
     cull_idle_timeout: int = 60
     cull_interval: int = 10
     data: str = ""
-    # Kernels forked from the fork server (kompas_helpers.kernels): opt-in for the pages (`kompas serve --fork`). With
-    # kernels starting in milliseconds, a pool refill after a cull can be handed ports the culled kernel had; one
-    # such kernel died on "Address already in use", and Voilà then gave the dead preheated kernel to a reader. Until
-    # that is understood, the pages start their kernels the ordinary way; the batch forks (it retries a kernel that
-    # fails to start with new ports).
-    fork: bool = False
+    # Kernels forked from the fork server (kompas_helpers.kernels), off with `kompas serve --no-fork`. They listen on
+    # Unix sockets of their own (provisioner.use_ipc): on TCP ports, one page kernel died on "Address already in
+    # use" and jupyter_client restarted it on the same taken ports.
+    fork: bool = True
 
 
 def cell_timeout(seconds: int):

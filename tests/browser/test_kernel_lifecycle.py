@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import start_server, stop_server
-from tests.fixtures.kernels import kernel_sockets
+from tests.fixtures.kernels import stale_kernel_sockets
 
 pytestmark = pytest.mark.browser
 
@@ -40,9 +40,9 @@ def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(brow
     # Orphans of the server (kernels, their children) are reparented to this process, so none can hide as an
     # init's zombie; the server runs in its own session (start_server), so its processes are easy to find.
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
-    sockets_before = kernel_sockets()
+    stale_before = stale_kernel_sockets()
     # Culling far away: only the page's own shutdown request can stop its kernel within the test.
-    server = start_server(tmp_path / "serve.log", "--fork", "--pool-size", "1", "--cull-idle-timeout", "600")
+    server = start_server(tmp_path / "serve.log", "--pool-size", "1", "--cull-idle-timeout", "600")
     try:
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         context.set_default_timeout(120_000)
@@ -65,4 +65,4 @@ def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(brow
     time.sleep(2)
     assert session_processes(server.process.pid) == []
     assert "uden fork-serveren" not in server.log_text()
-    assert kernel_sockets() - sockets_before == set()  # the page kernels' Unix socket files are gone too
+    assert stale_kernel_sockets(stale_before) == set()  # the page kernels' Unix socket files are gone too

@@ -19,7 +19,7 @@ from kompas_helpers import paths, synthesize
 from kompas_helpers.io import datasets
 from kompas_helpers.kernels import client, provisioner
 from kompas_helpers.runner import worker
-from tests.fixtures.kernels import kernel_sockets
+from tests.fixtures.kernels import kernel_sockets, stale_kernel_sockets
 
 pytestmark = pytest.mark.notebook
 
@@ -177,7 +177,9 @@ def test_driver_close_leaves_no_process_and_no_zombie(tmp_path):
 def test_forked_kernels_listen_on_their_own_unix_sockets_and_leave_none(fork_server):
     from jupyter_client.manager import KernelManager
 
-    before = kernel_sockets()
+    def files_of(km) -> set[str]:
+        return {path for path in kernel_sockets() if path.startswith(f"{km.ip}-")}
+
     managers = [
         KernelManager(kernel_name=provisioner.KERNEL_NAME, kernel_spec_manager=provisioner.kernel_spec_manager())
         for _ in range(2)
@@ -193,25 +195,22 @@ def test_forked_kernels_listen_on_their_own_unix_sockets_and_leave_none(fork_ser
             finally:
                 kc.stop_channels()
             assert km.provisioner.forked and km.transport == "ipc"
-        prefixes = {km.ip for km in managers}
-        assert len(prefixes) == 2  # no two kernels share a socket path, so none can find its "port" taken
-        made = kernel_sockets() - before
-        assert len(made) == 10 and all(any(name.startswith(Path(p).name) for p in prefixes) for name in made)
+            assert len(files_of(km)) == 5  # shell, iopub, stdin, heartbeat, control
+        assert managers[0].ip != managers[1].ip  # no two kernels share a path, so none can find its "port" taken
         # A killed kernel cannot remove its files: the fork server does when it collects the process.
-        pid = managers[0].provisioner.pid
-        os.kill(pid, signal.SIGKILL)
+        os.kill(managers[0].provisioner.pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while len(kernel_sockets() - before) > 5 and time.monotonic() < deadline:
+        while files_of(managers[0]) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert len(kernel_sockets() - before) == 5
+        assert files_of(managers[0]) == set() and len(files_of(managers[1])) == 5
     finally:
         for km in managers:
             km.shutdown_kernel(now=True)
-    assert kernel_sockets() - before == set()
+    assert files_of(managers[1]) == set()
 
 
 def test_kompas_run_leaves_no_process_and_no_zombie(tmp_path):
-    sockets_before = kernel_sockets()
+    stale_before = stale_kernel_sockets()
     data = tmp_path / "small"
     datasets.save_dataset(synthesize.synthesize(seed=11, scale=0.05), data)
     watcher = tmp_path / "watch.py"
@@ -240,4 +239,4 @@ def test_kompas_run_leaves_no_process_and_no_zombie(tmp_path):
     )
     assert done.stdout.strip() == "0 []", done.stdout + done.stderr
     assert "uden fork-serveren" not in done.stderr
-    assert kernel_sockets() - sockets_before == set()  # no socket file of its kernels either
+    assert stale_kernel_sockets(stale_before) == set()  # no socket file of its kernels either

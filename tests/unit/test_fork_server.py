@@ -48,10 +48,10 @@ def test_registered_provisioner_and_kernel_spec():
     assert spec.argv[1:3] == ["-m", "ipykernel_launcher"]
 
 
-def test_serve_forks_page_kernels_only_when_asked():
-    on = serve.voila_config(serve.ServeOptions(fork=True))
-    assert on.KernelProvisionerFactory.default_provisioner_name == provisioner.NAME
-    for off in (serve.voila_config(serve.ServeOptions()), serve.voila_config(serve.ServeOptions(fork=False))):
-        assert "default_provisioner_name" not in off.KernelProvisionerFactory
-    assert cli.build_parser().parse_args(["serve"]).fork is False
-    assert cli.build_parser().parse_args(["serve", "--fork"]).fork is True
+def test_serve_forks_page_kernels_unless_told_not_to():
+    for on in (serve.voila_config(serve.ServeOptions()), serve.voila_config(serve.ServeOptions(fork=True))):
+        assert on.KernelProvisionerFactory.default_provisioner_name == provisioner.NAME
+    off = serve.voila_config(serve.ServeOptions(fork=False))
+    assert "default_provisioner_name" not in off.KernelProvisionerFactory
+    assert cli.build_parser().parse_args(["serve"]).no_fork is False
+    assert cli.build_parser().parse_args(["serve", "--no-fork"]).no_fork is True
