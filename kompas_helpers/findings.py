@@ -31,6 +31,8 @@ def trend(
     """'Energiforbrug i Aarhus faldt fra 131 til 118 kWh/m² fra 2019 til 2025; landet: 124 kWh/m² i 2025.'
 
     From the first to the last year with a shown figure; the country's figure is that of the last year, when shown.
+    A change across a series break says so: a reader who cannot see the chart's caption must not take a change of
+    method for a change in the figures.
     """
     name = registry.get(code).name_da
     shown = _shown(years, values)
@@ -47,6 +49,10 @@ def trend(
             f"{name} i {place} {verb} fra {_number(code, first)} til {_value(code, last)} "
             f"fra {first_year} til {last_year}"
         )
+    crossed = [year for year, _why in registry.get(code).series_breaks if first_year < year <= last_year]
+    if crossed:
+        years_da = " og ".join(str(year) for year in crossed)
+        text += f" (databrud i {years_da}: tallene før og efter er ikke direkte sammenlignelige)"
     if national is not None:
         country = dict(_shown(years, national))
         if last_year in country:

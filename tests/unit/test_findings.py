@@ -19,14 +19,26 @@ def test_trend_states_the_change_from_the_first_to_the_last_shown_year_and_the_c
 
 def test_trend_skips_years_not_shown_and_never_describes_a_suppressed_figure():
     # 2024 is suppressed (NaN): the change runs to 2023, and the country is given for 2023, not for 2024.
-    text = findings.trend("E2", "Læsø", [2022, 2023, 2024], [12.34, 12.31, NAN], [10.0, 11.0, 9.0])
-    assert text == "Klimaaftryk i Læsø lå uændret på 12,3 kg CO₂e/m² fra 2022 til 2023; landet: 11,0 kg CO₂e/m² i 2023."
+    text = findings.trend("E2", "Læsø", [2023, 2024, 2025], [12.34, 12.31, NAN], [10.0, 11.0, 9.0])
+    assert text == "Klimaaftryk i Læsø lå uændret på 12,3 kg CO₂e/m² fra 2023 til 2024; landet: 11,0 kg CO₂e/m² i 2024."
     assert findings.trend("S1", "Fanø", [2024, 2025], [NAN, 73.0], [NAN, NAN]) == (
         "Medarbejdertrivsel i Fanø var 73 (indeks) i 2025."
     )
     assert findings.trend("S3", "København", [2024, 2025], [NAN, NAN], [1.0, 2.0]) == (
         "Livschancer i København: ingen tal at vise."
     )
+
+
+def test_trend_across_a_series_break_says_so():
+    # E2's emission factors change from 2023: a change from 2021 to 2025 is partly a change of method.
+    text = findings.trend("E2", "Læsø", [2021, 2025], [14.0, 11.0])
+    assert text == (
+        "Klimaaftryk i Læsø faldt fra 14,0 til 11,0 kg CO₂e/m² fra 2021 til 2025 "
+        "(databrud i 2023: tallene før og efter er ikke direkte sammenlignelige)."
+    )
+    # From the break year on, the figures are comparable: nothing is added.
+    assert "databrud" not in findings.trend("E2", "Læsø", [2023, 2025], [14.0, 11.0])
+    assert "databrud" not in findings.trend("E2", "Læsø", [2021, 2022], [14.0, 11.0])
 
 
 def test_spread_states_the_range_and_the_median_only_when_drawn():
