@@ -147,12 +147,16 @@ def has_pdf(name: str) -> bool:
 
 
 def _pdf_item(name: str, up: str, targets: Targets, present: Callable[[str], bool]) -> list[str]:
-    """This page's PDF when it has one, else the overview's; only when this run makes it or it is there."""
-    if has_pdf(name):
-        if targets.pdf or present(f"{name}.pdf"):
-            return [_item(f"{name.rpartition('/')[2]}.pdf", "Denne side som PDF")]
-        return []
-    if (targets.pdf and "overview" in targets.pages) or present("overview.pdf"):
+    """This page's PDF when it has one, else the overview's; only when this run makes it, or when it is there and
+    this run does not rewrite its page.
+
+    A page this run rewrites without its PDF (`--no-pdf`) loses the PDF an earlier run made (the job removes it):
+    that PDF would show other figures than the page beside it.
+    """
+    if has_pdf(name):  # this very page, which this run is writing
+        return [_item(f"{name.rpartition('/')[2]}.pdf", "Denne side som PDF")] if targets.pdf else []
+    overview_rewritten = "overview" in targets.pages
+    if (targets.pdf and overview_rewritten) or (present("overview.pdf") and not overview_rewritten):
         return [_item(f"{up}overview.pdf", "Oversigten som PDF")]
     return []
 

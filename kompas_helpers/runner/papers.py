@@ -25,6 +25,14 @@ def wanted(job: Job) -> list[str]:
     return found
 
 
+def stale(job: Job) -> list[str]:
+    """The suffixes of papers an earlier run made beside this job's page that this run does not make again, and
+    that the job removes: a PDF ('.pdf' with --no-pdf) would no longer show the figures of the page beside it. A
+    referat is kept: the kommune's secretary may have filled it in."""
+    name = job.template.name if job.template is not None else ""
+    return [".pdf"] if not job.pdf and name in PDF_TEMPLATES else []
+
+
 def papers(job: Job, page: str) -> dict[Path, bytes]:
     """The job's papers by path, made from its page (the HTML already made for it) and, for the referat, the
     organisation's data; raises with a Danish message when one cannot be made (nothing is written then)."""

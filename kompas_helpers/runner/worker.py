@@ -311,6 +311,8 @@ class Driver:
         notebook = notebook_file(name)
         write_together({folder / notebook: self._nbformat.writes(nb), folder / f"{name}.html": html, **made})
         (folder / notebook_file(name, FAILED_SUFFIX)).unlink(missing_ok=True)
+        for suffix in papers.stale(job):
+            (folder / f"{name}{suffix}").unlink(missing_ok=True)
         written = [notebook, f"{name}.html", *(f"{name}{suffix}" for suffix in papers.wanted(job))]
         return JobResult(job.index, job.kommune.code, name, OK, 0.0, attempts, files=written)
 

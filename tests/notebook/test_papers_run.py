@@ -4,6 +4,7 @@ skeleton beside every sheet; real kernels on the small synthetic dataset, every 
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import docx
 import pytest
@@ -126,6 +127,23 @@ def test_no_pdf_and_no_word_make_none(small_data, tmp_path):
     assert code == 0
     made = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
     assert made == sorted([f"{SHEET}.html", f"{SHEET}.ipynb", "index.html", "manifest.json"])
+
+
+@pytest.mark.notebook
+def test_a_run_without_pdfs_removes_the_pdfs_of_the_pages_it_rewrites_and_keeps_the_referat(small_data, tmp_path):
+    first = run(small_data, tmp_path, ["organisation"], kommuner=None, organisations=["0022"])
+    assert first.exit_code == 0
+    folder = first.out_dir / AARHUS / reportset.SHEETS_FOLDER
+    assert (folder / f"{SHEET}.pdf").is_file()
+    index_file = first.out_dir / reportset.INDEX_FILE
+    assert f"{SHEET}.pdf" in unquote(index_file.read_text(encoding="utf-8"))  # linked while it matches the page
+    filled = (folder / f"{SHEET}{referat.REFERAT_SUFFIX}").read_bytes()
+    second = run(small_data, tmp_path, ["organisation"], kommuner=None, organisations=["0022"], pdf=False, word=False)
+    assert second.exit_code == 0
+    assert not (folder / f"{SHEET}.pdf").exists()  # it would show the figures of the earlier run
+    assert (folder / f"{SHEET}{referat.REFERAT_SUFFIX}").read_bytes() == filled  # the secretary's may be filled in
+    page = unquote((folder / f"{SHEET}.html").read_text(encoding="utf-8"))
+    assert f"{SHEET}.pdf" not in page and f"{SHEET}.pdf" not in unquote(index_file.read_text(encoding="utf-8"))
 
 
 @pytest.mark.notebook

@@ -87,6 +87,18 @@ def test_only_what_the_run_makes_or_what_is_there_is_linked():
     assert "overview.pdf" in hrefs(only_overview) and "environmental.html" not in hrefs(only_overview)
 
 
+def test_a_pdf_older_than_its_rewritten_page_is_not_linked():
+    # A --no-pdf run that rewrites the overview: the overview.pdf of an earlier run goes (the job removes it), so
+    # neither the overview nor E, S and G link it; a run that leaves the overview alone still links it.
+    there = {"overview.html", "overview.pdf", f"{reportset.SHEETS_FOLDER}/0001-nord.pdf"}.__contains__
+    no_pdf = navigation.Targets(("overview", "social"))
+    assert "overview.pdf" not in hrefs(navigation.page_nav(KOBENHAVN, "overview", "", no_pdf, there))
+    assert "overview.pdf" not in hrefs(navigation.page_nav(KOBENHAVN, "social", "", no_pdf, there))
+    assert "overview.pdf" in hrefs(navigation.page_nav(KOBENHAVN, "social", "", navigation.Targets(("social",)), there))
+    sheet = f"{reportset.SHEETS_FOLDER}/0001-nord"
+    assert "0001-nord.pdf" not in hrefs(navigation.page_nav(KOBENHAVN, sheet, "Nord", no_pdf, there))
+
+
 def test_links_to_what_is_neither_there_nor_made_become_plain_text(tmp_path):
     year_dir = tmp_path / "2025"
     (year_dir / "860-hjørring" / reportset.SHEETS_FOLDER).mkdir(parents=True)
