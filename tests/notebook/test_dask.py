@@ -230,6 +230,22 @@ def test_a_cluster_run_writes_what_a_local_run_writes(cluster, small_data, tmp_p
         assert {k: v for k, v in installed.items() if k != meta} == {k: v for k, v in client_files.items() if k != meta}
 
 
+def test_the_workers_kernels_are_forks_of_a_fork_server(cluster, small_data, tmp_path):
+    template = Path(__file__).parents[1] / "fixtures" / "templates" / "kernel_parent.ipynb"
+    options = plan.RunOptions(
+        kommuner=["101", "751"], templates=[str(template)], data=small_data, out=tmp_path, scheduler=cluster.address
+    )
+    report = batch.run(options, progress=stdio.StringIO(), summary=stdio.StringIO())
+    assert report.exit_code == 0
+    for folder in ("101-københavn", "751-aarhus"):
+        executed = json.loads((report.out_dir / folder / "notesbøger" / "kernel_parent.ipynb").read_text("utf-8"))
+        outputs = ["".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])]
+        (printed,) = [text for text in outputs if "ophav:" in text]
+        assert "-m kompas_helpers.kernels.server" in printed, printed  # not the worker, not ipykernel_launcher
+    for log in cluster.logs.glob("*.log"):
+        assert "uden fork-serveren" not in log.read_text(encoding="utf-8", errors="replace"), log.name
+
+
 def test_an_interrupted_cluster_run_stops_its_notebooks_and_writes_nothing_more(cluster, small_data, tmp_path):
     class InterruptOnFirstLine(stdio.StringIO):
         def write(self, text):
