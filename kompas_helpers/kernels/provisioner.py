@@ -16,7 +16,7 @@ import uuid
 from importlib.metadata import EntryPoint
 from typing import Any
 
-from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.connect import KernelConnectionInfo, port_names
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 
 from kompas_helpers import paths
@@ -131,7 +131,7 @@ def use_ipc(km, prefix: str) -> None:
     km.transport = "ipc"
     km.ip = prefix
     km.cache_ports = False  # LocalPortCache hands out TCP ports; with ipc the "ports" are the files' numbers
-    for name in ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port"):
+    for name in port_names:
         setattr(km, name, 0)
 
 

@@ -282,6 +282,8 @@ def _run_kernel(argv: list[str]) -> int:
 def ipc_files(argv: list[str], cwd: str) -> list[str]:
     """The Unix socket files a kernel started with `argv` in `cwd` binds: none unless its connection file says
     ipc."""
+    from jupyter_client.connect import port_names  # imported already: ipykernel is preloaded (PRELOAD)
+
     path = next((argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "-f"), None)
     path = path or next((arg[4:] for arg in argv if arg.startswith("--f=")), None)
     try:
@@ -291,8 +293,7 @@ def ipc_files(argv: list[str], cwd: str) -> list[str]:
         return []
     if info.get("transport") != "ipc" or not info.get("ip"):
         return []
-    names = ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port")
-    return [os.path.join(cwd, f"{info['ip']}-{info[name]}") for name in names if name in info]
+    return [os.path.join(cwd, f"{info['ip']}-{info[name]}") for name in port_names if name in info]
 
 
 def _exit_on_signal(signum, frame):
