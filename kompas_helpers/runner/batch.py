@@ -282,7 +282,12 @@ def _execute_in_pool(jobs: list[Job], workers: int, progress: _Progress, done: d
                 progress.update(jobs[payload.index], payload)
     finally:
         _stop_workers(processes)
-        _stop_resource_tracker(job_queue, result_queue)
+        for q in (job_queue, result_queue):
+            q.close()
+            q.join_thread()
+        # The last references to the queues' semaphores: the tracker must outlive them (see _stop_resource_tracker).
+        del job_queue, result_queue, q
+        _stop_resource_tracker()
 
 
 def _reap_dead_workers(processes, running, jobs, done, progress) -> None:
@@ -307,18 +312,17 @@ def _stop_workers(processes) -> None:
             process.join()
 
 
-def _stop_resource_tracker(*queues) -> None:
-    """Stop multiprocessing's resource tracker once the queues are gone.
+def _stop_resource_tracker() -> None:
+    """Stop multiprocessing's resource tracker once the queues are gone (the caller holds no reference to them).
 
     The queues' semaphores start a tracker process that would only exit after this process, as an orphan; where
     init does not collect orphans (containers) it stays a zombie. Stopped here, it is collected by this process.
+    A semaphore still alive at this point would be unlinked by the stopping tracker ("leaked semaphore objects")
+    and again by its own finaliser at exit (a FileNotFoundError traceback on stderr).
     """
     import gc
     from multiprocessing import resource_tracker
 
-    for q in queues:
-        q.close()
-        q.join_thread()
     gc.collect()  # whatever is unreachable unregisters itself while the tracker still runs
     resource_tracker._resource_tracker._stop()
 
