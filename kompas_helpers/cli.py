@@ -118,6 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         parameters=extra,
         pdf=not args.no_pdf,
         word=not args.no_word,
+        excel=not args.no_excel,
         scheduler=args.scheduler or "",
     )
     try:
@@ -187,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parameter", "-p", action="append", metavar="NAVN=VÆRDI", help="extra template parameter")
     p.add_argument("--no-pdf", action="store_true", help="no PDF of the overviews and organisation sheets")
     p.add_argument("--no-word", action="store_true", help="no referat skeleton (.docx) beside each organisation sheet")
+    p.add_argument(
+        "--no-excel",
+        action="store_true",
+        help="no nøgletal.xlsx per kommune and no alle-kommuner.xlsx (workbooks of earlier runs are left as they are)",
+    )
     p.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",

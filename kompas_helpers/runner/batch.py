@@ -152,10 +152,11 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
 
     kommune_templates = [t for t in templates if not t.per_organisation]
     organisation_templates = [t for t in templates if t.per_organisation]
-    made = (*(t.name for t in kommune_templates), EXCEL_JOB)
+    workbook = [None] if options.excel else []  # the job that writes nøgletal.xlsx has no template
+    made = (*(t.name for t in kommune_templates), *([EXCEL_JOB] if options.excel else []))
     sheets_for = tuple(k.code for k in kommuner) if organisation_templates else ()
     for kommune in kommuner:
-        for template in [*kommune_templates, None]:
+        for template in [*kommune_templates, *workbook]:
             add(kommune, template, {"kommune_code": kommune.code, "year": year, "data": data_argument})
     if organisation_templates:
         chosen = {k.code for k in kommuner}
@@ -167,7 +168,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress), options.scheduler)
     # The national workbook comes with the kommuner's workbooks; a run of organisation sheets alone leaves it be.
     national = None
-    if kommuner and not interrupted:
+    if kommuner and options.excel and not interrupted:
         national = excel_national.write_for_run(out_dir, year, meta, kompas_helpers.__version__)
     failed = any(r.status != OK for r in results) or (national is not None and national["status"] != OK)
     ended = dt.datetime.now().astimezone()
@@ -190,6 +191,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
             "extra": dict(options.parameters),
             "pdf": options.pdf,
             "word": options.word,
+            "excel": options.excel,
         },
         "counts": {s: sum(r.status == s for r in results) for s in (OK, FAILED, INTERRUPTED)},
         "national": national,  # alle-kommuner.xlsx: file, title, status, error, seconds; None when not made

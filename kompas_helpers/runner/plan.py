@@ -289,4 +289,5 @@ class RunOptions:
     parameters: dict[str, str] = field(default_factory=dict)  # extra template parameters (text, converted)
     pdf: bool = True  # the overview and the organisation sheets also as PDF (--no-pdf: not)
     word: bool = True  # a referat skeleton (.docx) beside every organisation sheet (--no-word: not)
+    excel: bool = True  # nøgletal.xlsx per kommune and alle-kommuner.xlsx (--no-excel: not; earlier ones stay)
     scheduler: str = ""  # tcp://HOST:PORT of a Dask scheduler: run the jobs on its workers (shared filesystem)

@@ -643,3 +643,31 @@ def test_slices_of_a_recomputed_table_are_not_used(small_data):
     assert not isinstance(stale.dataset, bundle._LazyDataset)  # read from the table itself
     assert bundle.write_slices(small_data)["table_stamp"] != meta["table_stamp"]  # cut again
     assert isinstance(bundle.load(small_data, kommune_code="101").dataset, bundle._LazyDataset)
+
+
+@pytest.mark.notebook
+def test_no_excel_writes_no_workbook_and_leaves_the_earlier_ones(small_data, tmp_path):
+    first = run(small_data, tmp_path, ["governance"], kommuner=["751"])
+    assert first.exit_code == 0, first.summary_text
+    folder = first.out_dir / FOLDERS["751"]
+    workbooks = {
+        folder / reportset.EXCEL_FILE: (folder / reportset.EXCEL_FILE).read_bytes(),
+        first.out_dir / reportset.NATIONAL_EXCEL_FILE: (first.out_dir / reportset.NATIONAL_EXCEL_FILE).read_bytes(),
+    }
+    written_before = (folder / "governance.html").stat().st_mtime_ns
+
+    second = run(small_data, tmp_path, ["governance"], kommuner=["751"], excel=False)
+    assert second.exit_code == 0, second.summary_text
+    assert [r.template for r in second.results] == ["governance"]  # no workbook job
+    assert second.manifest["run"]["parameters"]["excel"] is False
+    assert "nøgletal" not in second.summary_text.lower()
+    assert {path: path.read_bytes() for path in workbooks} == workbooks  # the earlier workbooks, untouched
+    assert (folder / "governance.html").stat().st_mtime_ns > written_before  # the page was written again ...
+    page = (folder / "governance.html").read_text(encoding="utf-8")
+    assert reportset.EXCEL_FILE in unquote(page)  # ... and still links the workbook that is there
+
+    fresh = run(small_data, tmp_path / "fresh", ["governance"], kommuner=["751"], excel=False)
+    assert fresh.exit_code == 0, fresh.summary_text
+    assert not list((tmp_path / "fresh").rglob("*.xlsx"))
+    fresh_page = (fresh.out_dir / FOLDERS["751"] / "governance.html").read_text(encoding="utf-8")
+    assert reportset.EXCEL_FILE not in unquote(fresh_page)  # nothing links a workbook that is not there
