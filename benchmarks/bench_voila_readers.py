@@ -93,6 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", type=int, default=30)
     parser.add_argument("--only", choices=["fork", "plain"])
+    parser.add_argument("--serve-args", default="", help="more `kompas serve` arguments, e.g. '--refill-delay 1'")
     args = parser.parse_args()
     codes = [k.code for k in kommuner.all_kommuner()][: args.readers]
     log_dir = Path(tempfile.mkdtemp(prefix="bench_voila_readers_"))
@@ -102,7 +103,7 @@ def main() -> int:
         for label, extra in (("fork", ()), ("plain", ("--no-fork",))):
             if args.only and label != args.only:
                 continue
-            process, base, log = start(label, log_dir, "--pool-size", "2", *extra)
+            process, base, log = start(label, log_dir, "--pool-size", "2", *args.serve_args.split(), *extra)
             try:
                 wait_for_pool(log, 1)
                 single(browser, base)  # untimed: template compilation and the browser's first-visit costs

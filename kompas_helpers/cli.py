@@ -83,6 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         token=args.token,
         preheat=not args.no_preheat,
         pool_size=args.pool_size,
+        refill_delay=args.refill_delay,
         cell_timeout=args.cell_timeout,
         cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval,
@@ -166,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset folder the pages read (default: data/synthetic)")
     p.add_argument("--no-preheat", action="store_true", help="start each page's kernel on request")
     p.add_argument("--pool-size", type=int, default=2, help="preheated kernels kept ready per page")
+    p.add_argument(
+        "--refill-delay", type=float, default=10.0, help="seconds before a taken preheated kernel is replaced"
+    )
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds a page's cell may run")
     p.add_argument("--cull-idle-timeout", type=int, default=60, help="seconds before a closed page's kernel stops")
     p.add_argument("--cull-interval", type=int, default=10, help="seconds between checks for idle kernels")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import shutil
 import tempfile
@@ -18,6 +19,9 @@ from kompas_helpers.io.problems import DataError, Problem
 
 # Files a dataset folder may hold besides the ones being written; anything else makes a save refuse.
 HARMLESS_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+# Whether Parquet reads may use Arrow's thread pool: not in a process that forks afterwards (the pages' fork server
+# preloads the data), since a fork copies only the forking thread (see kernels.server._check_sound).
+_ARROW_THREADS = contextvars.ContextVar("arrow_threads", default=True)
 STALE_TEMP_SECONDS = 3600
 
 
@@ -106,7 +110,38 @@ def read_parquet(path: Path | str, columns: list[str] | None = None, filters=Non
     import pyarrow.parquet as pq
 
     mapping = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
-    return pq.read_table(path, columns=columns, filters=filters).to_pandas(types_mapper=mapping.get)
+    threads = arrow_threads()
+    if threads:
+        table = pq.read_table(path, columns=columns, filters=filters)
+    elif filters is None:
+        table = read_table_without_threads(path, columns)
+    else:
+        raise ValueError("filters need Arrow's threads (pyarrow.dataset)")
+    return table.to_pandas(types_mapper=mapping.get, use_threads=threads)
+
+
+def read_table_without_threads(path: Path | str, columns: list[str] | None = None):
+    """A Parquet file as an Arrow table, read in this thread only: read_table (pyarrow.dataset) and reading from the
+    file itself start an I/O thread even with use_threads=False; reading the file's bytes from memory does not."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(pa.BufferReader(Path(path).read_bytes())).read(columns=columns, use_threads=False)
+
+
+def arrow_threads() -> bool:
+    """False inside `without_arrow_threads()`."""
+    return _ARROW_THREADS.get()
+
+
+@contextlib.contextmanager
+def without_arrow_threads() -> Iterator[None]:
+    """Parquet reads in this block start no thread (slower for large files, but the process stays fork-safe)."""
+    token = _ARROW_THREADS.set(False)
+    try:
+        yield
+    finally:
+        _ARROW_THREADS.reset(token)
 
 
 def _siblings(folder: Path, kind: str) -> list[Path]:

@@ -30,6 +30,7 @@ class ServeOptions:
     token: str = ""
     preheat: bool = True
     pool_size: int = 2
+    refill_delay: float = 10.0  # seconds before a page's pool starts the kernel that replaces one a reader took
     cell_timeout: int = 120
     # A closed page shuts its kernel down itself (Voilà's unload beacon, within a second); culling catches the
     # kernels of pages that could not say so (a crashed browser). An open page's kernel is never culled
@@ -105,7 +106,7 @@ def voila_config(options: ServeOptions) -> Config:
         # for the delay too, so readers arriving together are served a pool's size per delay (30 readers: median
         # 82 s with forked kernels). Without a delay, 30 kernels rendering at once on the 2 shared cores did not
         # finish within 10 minutes in the benchmark, so the delay stays until that is solved.
-        c.VoilaKernelManager.fill_delay = 10
+        c.VoilaKernelManager.fill_delay = options.refill_delay
     return c
 
 
@@ -124,6 +125,7 @@ def run(options: ServeOptions) -> int:
         from kompas_helpers.kernels import client, provisioner
 
         provisioner.register()
+        os.environ[protocol.PRELOAD_PAGES_ENV] = "1"  # the server loads the pages' data before its first kernel
         server = client.start(paths.NOTEBOOKS_DIR)
         if server is not None:
             server.wait_ready()  # its imports first: Voilà's first kernels would otherwise wait for them

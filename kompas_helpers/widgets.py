@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import ipywidgets as w
 
-from kompas_helpers import bundle, danish, figures, fmt, kommuner, plots, registry
+from kompas_helpers import bundle, danish, figures, files, fmt, kommuner, paths, plots, registry
 from kompas_helpers.organisation import listing
 from kompas_helpers.report.header import banner_html, vintage_da
 from kompas_helpers.report.indicator import comparison_table, indicator_html, indicator_intro_html
@@ -34,10 +34,32 @@ ECHO_MAX = 24
 # Loading and request -------------------------------------------------------------------------------------------
 
 
+# The pages' data as the pages' fork server loaded them before forking (`preload`); a page kernel forked from it has
+# them in memory already, shared copy-on-write with the server.
+_preloaded: list[bundle.Bundle] = []
+
+
 @lru_cache(maxsize=1)
 def load_bundle() -> bundle.Bundle:
-    """The dataset and its whole indicator table, loaded once per kernel (from the cache after the first run)."""
-    return bundle.load(os.environ.get(DATA_ENV) or None)
+    """The dataset and its whole indicator table, loaded once per kernel (from the cache after the first run).
+
+    In a kernel forked from the pages' fork server it is the server's copy, unless the data changed since then.
+    """
+    folder = paths.data_folder(os.environ.get(DATA_ENV) or None)
+    for loaded in _preloaded:
+        if loaded.data_dir == folder and bundle.dataset_hash(folder) == loaded.data_hash:
+            return loaded
+    return bundle.load(folder)
+
+
+def preload() -> None:
+    """Load the pages' data in the pages' fork server, before it forks any kernel (`kernels.server`).
+
+    Every page kernel then starts with the data a reader's page needs instead of reading them (about 0.7 s of CPU)
+    while readers wait for it. Read without Arrow's thread pool: a fork copies only the thread that forks.
+    """
+    with files.without_arrow_threads():
+        _preloaded[:] = [bundle.load(os.environ.get(DATA_ENV) or None)]
 
 
 def wait_for_request() -> None:

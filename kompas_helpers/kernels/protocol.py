@@ -35,6 +35,8 @@ IMPORT_TIME_ENV = (
 )
 # Turns the fork server off (also `kompas run --no-fork`; the pages fork only with `kompas serve --fork`).
 DISABLE_ENV = "KOMPAS_NO_FORK"
+# Set by `kompas serve`: its fork server also loads the pages' data before it forks (widgets.preload).
+PRELOAD_PAGES_ENV = "KOMPAS_FORK_PRELOAD_PAGES"
 MAX_MESSAGE = 1 << 20
 MAX_FDS = 4
 

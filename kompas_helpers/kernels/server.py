@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -75,8 +76,14 @@ class Server:
         os.environ["MPLBACKEND"] = self.fingerprint["MPLBACKEND"]
         for name in PRELOAD:
             importlib.import_module(name)
+        if os.environ.get(protocol.PRELOAD_PAGES_ENV):
+            _preload_pages()
         for name in SINGLE_THREADED_ENV:
             os.environ.pop(name)
+        # Everything loaded so far lives as long as the server: kept out of the collector's reach, a kernel's garbage
+        # collections do not write to these objects' headers, so their memory stays shared with the server instead
+        # of being copied into every kernel (the use the documentation of gc.freeze gives).
+        gc.freeze()
 
     def listen(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -256,6 +263,16 @@ class Server:
         import numpy as np
 
         np.random.seed()  # noqa: NPY002 - the legacy global generator is the one a notebook may use
+
+
+def _preload_pages() -> None:
+    """The pages' data, loaded once for every page kernel (`kompas serve`); without them each kernel loads its own."""
+    try:
+        from kompas_helpers import widgets
+
+        widgets.preload()
+    except Exception as exc:  # the data may be missing or broken: the page then says so to its reader, in Danish
+        print(f"kompas: fork-serveren indlæste ikke sidernes data ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 def _run_kernel(argv: list[str]) -> int:

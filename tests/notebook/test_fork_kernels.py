@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -242,3 +243,43 @@ def test_kompas_run_leaves_no_process_and_no_zombie(tmp_path):
     # multiprocessing's queues were released before its resource tracker stopped (else: a warning and tracebacks)
     assert "leaked semaphore" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert stale_kernel_sockets(stale_before) == set()  # no socket file of its kernels either
+
+
+PAGE_DATA = """
+import json, os
+from kompas_helpers import widgets
+b = widgets.load_bundle()
+print(json.dumps({
+    "preloaded": bool(widgets._preloaded) and b is widgets._preloaded[0],
+    "rows": len(b.table),
+    "hash": b.data_hash,
+}))
+"""
+
+
+def test_the_pages_fork_server_loads_the_data_once_for_its_kernels(small_data, tmp_path, monkeypatch):
+    from kompas_helpers import bundle, serve
+    from kompas_helpers.kernels import protocol
+
+    data = tmp_path / "data"
+    shutil.copytree(small_data, data)
+    monkeypatch.setenv(protocol.PRELOAD_PAGES_ENV, "1")  # as `kompas serve` sets it
+    monkeypatch.setenv(serve.DATA_ENV, str(data))
+    server = client.start(paths.PROJECT_DIR)
+    assert server is not None
+    server.wait_ready()
+    try:
+        expected = bundle.load(data)
+        # Forked (the server read the data without starting a thread), with the server's copy of the data.
+        first, prov = execute(PAGE_DATA)
+        assert prov.forked
+        assert first == {"preloaded": True, "rows": len(expected.table), "hash": expected.data_hash}
+        # Data changed after the server loaded them: a kernel reads them again instead of showing the old ones.
+        expected.dataset.aftaler.iloc[:-1].to_parquet(data / "aftaler.parquet")  # one agreement less
+        changed = bundle.load(data)
+        second, prov = execute(PAGE_DATA)
+        assert prov.forked
+        assert second == {"preloaded": False, "rows": len(changed.table), "hash": changed.data_hash}
+        assert changed.data_hash != expected.data_hash
+    finally:
+        client.stop()
