@@ -84,6 +84,10 @@ def voila_config(options: ServeOptions) -> Config:
     c.VoilaExecutor.timeout = options.cell_timeout
     c.VoilaExecutor.timeout_func = cell_timeout(options.cell_timeout)
     c.VoilaExecutor.show_tracebacks = False
+    # After a cell's reply, nbclient waits this long for the cell's remaining output and then drops it. Its default
+    # (4 s) is too short when many readers open pages at once on a small machine: this server's own loop then falls
+    # behind, and a page lost its figures for good (30 readers with the pool refilled after 1 s: 82 such drops).
+    c.VoilaExecutor.iopub_timeout = options.cell_timeout
 
     c.MappingKernelManager.cull_idle_timeout = options.cull_idle_timeout
     c.MappingKernelManager.cull_interval = options.cull_interval

@@ -83,7 +83,7 @@ class ForkServer:
     """One fork server process, owned by this process through a pipe on its stdin."""
 
     def __init__(self, cwd: str | Path | None = None):
-        self._dir = tempfile.mkdtemp(prefix="kompas-fork-")
+        self._dir = tempfile.mkdtemp(prefix=protocol.SOCKET_FOLDER_PREFIX)
         self.path = os.path.join(self._dir, "socket")
         _become_subreaper()
         # stdin is a pipe whose only writer is this process: when this process exits, however it exits, the server

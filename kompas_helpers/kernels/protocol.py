@@ -37,6 +37,8 @@ IMPORT_TIME_ENV = (
 DISABLE_ENV = "KOMPAS_NO_FORK"
 # Set by `kompas serve`: its fork server also loads the pages' data before it forks (widgets.preload).
 PRELOAD_PAGES_ENV = "KOMPAS_FORK_PRELOAD_PAGES"
+# The temporary folder that holds a server's socket (made by client.ForkServer, removed by whichever ends last).
+SOCKET_FOLDER_PREFIX = "kompas-fork-"
 MAX_MESSAGE = 1 << 20
 MAX_FDS = 4
 

@@ -350,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         stop_children(server)
         with contextlib.suppress(OSError):
             os.unlink(args.socket)
+        # The folder the owner made for the socket (kernels.client.ForkServer), when the owner was killed before it
+        # could remove it; only if empty, and only a folder of that name.
+        folder = os.path.dirname(args.socket)
+        if os.path.basename(folder).startswith(protocol.SOCKET_FOLDER_PREFIX):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
     return 0
 
 

@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 from kompas_helpers import paths, synthesize
 from kompas_helpers.io import datasets
-from kompas_helpers.kernels import client, provisioner
+from kompas_helpers.kernels import client, protocol, provisioner
 from kompas_helpers.runner import worker
 from tests.fixtures.kernels import kernel_sockets, stale_kernel_sockets
 
@@ -283,3 +283,22 @@ def test_the_pages_fork_server_loads_the_data_once_for_its_kernels(small_data, t
         assert changed.data_hash != expected.data_hash
     finally:
         client.stop()
+
+
+def test_a_fork_server_whose_owner_is_killed_removes_its_socket_folder(tmp_path):
+    # The owner makes the folder and removes it when it stops; killed, it cannot, and the server does it on its way out.
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "from kompas_helpers.kernels import client; import sys, time; s = client.start(); "
+         "s.wait_ready(); print(s.path, flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        folder = Path(owner.stdout.readline().strip()).parent
+        assert folder.name.startswith(protocol.SOCKET_FOLDER_PREFIX) and folder.is_dir()
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 30
+    while folder.exists():
+        assert time.monotonic() < deadline, f"{folder} was left behind"
+        time.sleep(0.1)

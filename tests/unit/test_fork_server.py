@@ -55,3 +55,10 @@ def test_serve_forks_page_kernels_unless_told_not_to():
     assert "default_provisioner_name" not in off.KernelProvisionerFactory
     assert cli.build_parser().parse_args(["serve"]).no_fork is False
     assert cli.build_parser().parse_args(["serve", "--no-fork"]).no_fork is True
+
+
+def test_pages_wait_for_late_output_and_refill_after_the_set_delay():
+    config = serve.voila_config(serve.ServeOptions(cell_timeout=90, refill_delay=2.5))
+    assert config.VoilaExecutor.iopub_timeout == 90  # nbclient's 4 s dropped figures under load
+    assert config.VoilaKernelManager.fill_delay == 2.5
+    assert cli.build_parser().parse_args(["serve", "--refill-delay", "1"]).refill_delay == 1.0
