@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -35,6 +36,36 @@ new MutationObserver((_, observer) => {
   if (document.querySelector("img.kompas-figure")) { window.kompasFirstFigure = Date.now(); observer.disconnect(); }
 }).observe(document, {childList: true, subtree: true});
 """
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the Voilà server itself, by its kernels (with the fork server: live ones plus
+    those it has collected) and by Chromium (every chromium process: the benchmark's browser is the only one)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                text = Path(f"/proc/{entry}/stat").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            fields = text.rsplit(")", 1)[1].split()
+            own, collected = (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+            stats[int(entry)] = (int(fields[1]), own, collected, command)
+    used = {"server": 0.0, "kernels": 0.0, "chromium": 0.0}
+    for pid, (parent, own, collected, command) in stats.items():
+        if pid == server_pid:
+            used["server"] += own
+        elif b"chromium" in command.split(b"\0")[0]:
+            used["chromium"] += own
+        else:
+            ancestor = parent  # a kernel or the fork server: below the Voilà server
+            while ancestor not in (0, 1, server_pid) and ancestor in stats:
+                ancestor = stats[ancestor][0]
+            if ancestor == server_pid:
+                used["kernels"] += own + collected
+    return used
 
 
 def kernel_alive(base: str, kernel_id: str) -> bool:
@@ -60,7 +91,7 @@ def single(browser, base: str) -> float:
     return seconds
 
 
-def crowd(browser, base: str, codes: list[str]) -> tuple[list[float | None], int]:
+def crowd(browser, base: str, codes: list[str], server_pid: int) -> tuple[list[float | None], int, dict[str, float]]:
     contexts, pages = [], []
     for _ in codes:
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -69,6 +100,7 @@ def crowd(browser, base: str, codes: list[str]) -> tuple[list[float | None], int
         page.set_default_timeout(180_000)
         contexts.append(context)
         pages.append(page)
+    cpu_before = cpu_seconds(server_pid)
     started = time.time() * 1000
     for page, code in zip(pages, codes, strict=True):
         page.goto(f"{base}/voila/render/dashboard.ipynb?kommune={code}", wait_until="commit")
@@ -81,12 +113,13 @@ def crowd(browser, base: str, codes: list[str]) -> tuple[list[float | None], int
             kernel_ids.append(json.loads(page.locator("#jupyter-config-data").text_content())["kernelId"])
         except Exception:  # a reader whose page never rendered is counted as such, not timed
             times.append(None)
+    cpu = {k: round(v - cpu_before[k], 1) for k, v in cpu_seconds(server_pid).items()}
     for page in pages:
         page.close(run_before_unload=True)
     for context in contexts:
         context.close()
     time.sleep(30)
-    return times, sum(kernel_alive(base, kid) for kid in kernel_ids)
+    return times, sum(kernel_alive(base, kid) for kid in kernel_ids), cpu
 
 
 def main() -> int:
@@ -110,7 +143,7 @@ def main() -> int:
                 wait_for_pool(log, 2)
                 one = single(browser, base)
                 wait_for_pool(log, 3)
-                times, left = crowd(browser, base, codes)
+                times, left, cpu = crowd(browser, base, codes, process.pid)
             finally:
                 process.terminate()
                 process.wait(timeout=60)
@@ -121,6 +154,7 @@ def main() -> int:
                 "median": round(statistics.median(done), 2) if done else None,
                 "worst": round(max(done), 2) if done else None,
                 "kernels_left_30s_after_close": left,
+                "cpu_seconds_until_all_rendered": cpu,
                 "times": [None if t is None else round(t, 2) for t in times],
             }
             print(label, json.dumps(results[label]), flush=True)
