@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-preheat", action="store_true", help="start each page's kernel on request")
     p.add_argument("--pool-size", type=int, default=2, help="preheated kernels kept ready per page")
     p.add_argument(
-        "--refill-delay", type=float, default=10.0, help="seconds before a taken preheated kernel is replaced"
+        "--refill-delay", type=float, default=3.0, help="seconds before a taken preheated kernel is replaced"
     )
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds a page's cell may run")
     p.add_argument("--cull-idle-timeout", type=int, default=60, help="seconds before a closed page's kernel stops")

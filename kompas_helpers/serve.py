@@ -30,7 +30,7 @@ class ServeOptions:
     token: str = ""
     preheat: bool = True
     pool_size: int = 2
-    refill_delay: float = 10.0  # seconds before a page's pool starts the kernel that replaces one a reader took
+    refill_delay: float = 3.0  # seconds before a page's pool starts the kernel that replaces one a reader took
     cell_timeout: int = 120
     # A closed page shuts its kernel down itself (Voilà's unload beacon, within a second); culling catches the
     # kernels of pages that could not say so (a crashed browser). An open page's kernel is never culled
@@ -105,11 +105,11 @@ def voila_config(options: ServeOptions) -> Config:
             "default": {"pool_size": 0, "kernel_env_variables": {}},
             **{page: pool for page in PREHEATED_PAGES},
         }
-        # Refill the pool only after the page that took a kernel has had time to render (2 cores, shared). Voilà
-        # counts a refill that is still waiting as part of the pool and hands it to the next reader, who then waits
-        # for the delay too, so readers arriving together are served a pool's size per delay (30 readers: median
-        # 82 s with forked kernels). Without a delay, 30 kernels rendering at once on the 2 shared cores did not
-        # finish within 10 minutes in the benchmark, so the delay stays until that is solved.
+        # Voilà counts a refill that is still waiting out this delay as part of the pool and hands it to the next
+        # reader, who then waits for the delay too: readers arriving together are served a pool's size per delay.
+        # 30 readers at once on 2 cores (bench_voila_readers, Chromium on the same cores): 10 s gave median 75.9 s,
+        # worst 148.6 s with the machine half idle; 1 s started every kernel at once and all finished late (98.5 s,
+        # 100.9 s); 3 s keeps the cores busy and serves the readers in turn (68.2 s, 89.2 s).
         c.VoilaKernelManager.fill_delay = options.refill_delay
     return c
 
