@@ -22,7 +22,7 @@ from kompas_helpers.files import (
     atomic_folder,
     atomic_write,
     exclusive_lock,
-    read_table_without_threads,
+    read_arrow_table,
     write_parquet_atomic,
 )
 from kompas_helpers.io import datasets
@@ -151,19 +151,12 @@ def load(data: str | Path | None = None, kommune_code: str | None = None, organi
     digest = dataset_hash(folder)
     path, table = _ensure_table(folder, dataset, digest)
     if kommune_code is None and organisation_id is None:
-        table = _read_whole_table(path) if table is None else table
+        table = read_arrow_table(path).to_pandas(use_threads=arrow_threads()) if table is None else table
     else:
         own = ("kommune_code", str(kommune_code)) if kommune_code is not None else ("organisation_id", organisation_id)
         filters = [[("level", "in", SHARED_LEVELS)], [(own[0], "=", str(own[1]))]]
         table = pq.read_table(path, filters=filters).to_pandas()
     return Bundle(dataset, table, folder, digest)
-
-
-def _read_whole_table(path: Path) -> pd.DataFrame:
-    """The cached table as pd.read_parquet reads it, with Arrow's threads only where `arrow_threads()`."""
-    if arrow_threads():
-        return pq.read_table(path).to_pandas()
-    return read_table_without_threads(path).to_pandas(use_threads=False)
 
 
 # ----------------------------------------------------------------------------------------------------------------

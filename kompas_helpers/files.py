@@ -107,25 +107,24 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path | str) -> None:
 def read_parquet(path: Path | str, columns: list[str] | None = None, filters=None) -> pd.DataFrame:
     """Read a Parquet file with text as pyarrow-backed strings (pd.read_parquet would give slower Python strings)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     mapping = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
-    threads = arrow_threads()
-    if threads:
-        table = pq.read_table(path, columns=columns, filters=filters)
-    elif filters is None:
-        table = read_table_without_threads(path, columns)
-    else:
-        raise ValueError("filters need Arrow's threads (pyarrow.dataset)")
-    return table.to_pandas(types_mapper=mapping.get, use_threads=threads)
+    return read_arrow_table(path, columns, filters).to_pandas(types_mapper=mapping.get, use_threads=arrow_threads())
 
 
-def read_table_without_threads(path: Path | str, columns: list[str] | None = None):
-    """A Parquet file as an Arrow table, read in this thread only: read_table (pyarrow.dataset) and reading from the
-    file itself start an I/O thread even with use_threads=False; reading the file's bytes from memory does not."""
+def read_arrow_table(path: Path | str, columns: list[str] | None = None, filters=None):
+    """A Parquet file as an Arrow table; inside `without_arrow_threads()` read in this thread only.
+
+    read_table (pyarrow.dataset) and reading from the file itself start an I/O thread even with use_threads=False;
+    reading the file's bytes from memory does not (but then takes no filters).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if arrow_threads():
+        return pq.read_table(path, columns=columns, filters=filters)
+    if filters is not None:
+        raise ValueError("filters need Arrow's threads (pyarrow.dataset)")
     return pq.ParquetFile(pa.BufferReader(Path(path).read_bytes())).read(columns=columns, use_threads=False)
 
 
