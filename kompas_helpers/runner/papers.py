@@ -16,11 +16,10 @@ def wanted(job: Job) -> list[str]:
     """The suffixes of the papers this job writes besides its notebook and HTML ('.pdf', '-referat.docx')."""
     from kompas_helpers.referat import REFERAT_SUFFIX
 
-    name = job.template.name if job.template is not None else ""
     found = []
-    if job.pdf and name in PDF_TEMPLATES:
+    if job.pdf and _template_name(job) in PDF_TEMPLATES:
         found.append(".pdf")
-    if job.word and name in REFERAT_TEMPLATES:
+    if job.word and _template_name(job) in REFERAT_TEMPLATES:
         found.append(REFERAT_SUFFIX)
     return found
 
@@ -29,8 +28,12 @@ def stale(job: Job) -> list[str]:
     """The suffixes of papers an earlier run made beside this job's page that this run does not make again, and
     that the job removes: a PDF ('.pdf' with --no-pdf) would no longer show the figures of the page beside it. A
     referat is kept: the kommune's secretary may have filled it in."""
-    name = job.template.name if job.template is not None else ""
-    return [".pdf"] if not job.pdf and name in PDF_TEMPLATES else []
+    return [".pdf"] if not job.pdf and _template_name(job) in PDF_TEMPLATES else []
+
+
+def _template_name(job: Job) -> str:
+    """The job's template ('' for the workbook job, which has none)."""
+    return job.template.name if job.template is not None else ""
 
 
 def papers(job: Job, page: str) -> dict[Path, bytes]:
