@@ -2,7 +2,10 @@
 
 For a small, a middle and the largest kommune (by afdeling rows) it times, on the synthetic default data:
 - the whole workbook as the batch writes it (`excel.write_workbook` on the kommune's slice of the table);
-- the tidy sheet alone as the workbook writes it (`excel_tidy.write_sheet`, openpyxl's write-only mode);
+- the tidy sheet alone as the workbook writes it (`excel_tidy.write_sheet`: openpyxl's write-only mode for the
+  sheet, the data rows as XML);
+- baseline C: the same sheet with the data rows through openpyxl's cells (`excel_tidy.append_rows`, one write-only
+  cell per value), the way the workbook wrote them before;
 - baseline A: the same tidy frame written with openpyxl's normal mode (cell objects kept in memory, a number format
   set per cell), the way the workbook was written before the tidy sheet;
 - baseline B: the same tidy frame as CSV (`DataFrame.to_csv`), the cost of the data without any spreadsheet.
@@ -16,6 +19,8 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
+import openpyxl
 
 from kompas_helpers import bundle, excel, excel_tidy
 
@@ -59,7 +64,9 @@ def main() -> None:
     sizes = table[table["level"] == "afdeling"].groupby("kommune_code", observed=True).size().sort_values()
     chosen = args.kommune or [str(sizes.index[0]), str(sizes.index[len(sizes) // 2]), str(sizes.index[-1])]
     cols = excel_tidy.columns(excel_tidy.KOMMUNE_KEYS)
-    print("kommune  tidy rows  workbook s  tidy sheet s  normal mode s  csv s  normal/tidy  tidy/csv")
+    print(
+        "kommune  tidy rows  workbook s  tidy sheet s  cells s  normal mode s  csv s  cells/tidy  normal/tidy  tidy/csv"
+    )
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         for code in chosen:
@@ -77,13 +84,21 @@ def main() -> None:
                 with excel_tidy.streamed_workbook(out / "b.xlsx") as book:
                     excel_tidy.write_sheet(book.create_sheet("x"), frame, cols, "titel", "note", True)
 
+            def cells(frame=frame):
+                book = openpyxl.Workbook(write_only=True)
+                sheet = book.create_sheet("x")
+                excel_tidy._write_top(sheet, frame, cols, "titel", "note", True)
+                excel_tidy.append_rows(sheet, frame, cols)
+                book.save(out / "e.xlsx")
+
             seconds = _median_seconds(workbook, args.repeats)
             tidy = _median_seconds(streamed, args.repeats)
+            by_cell = _median_seconds(cells, args.repeats)
             normal = _median_seconds(lambda frame=frame: _normal_mode(out / "c.xlsx", frame, cols), args.repeats)
             csv = _median_seconds(lambda frame=frame: frame.to_csv(out / "d.csv", index=False), args.repeats)
             print(
-                f"{code:>7}  {len(frame):>9,}  {seconds:>10.2f}  {tidy:>12.2f}  {normal:>13.2f}  {csv:>5.2f}  "
-                f"{normal / tidy:>11.2f}  {tidy / csv:>8.1f}",
+                f"{code:>7}  {len(frame):>9,}  {seconds:>10.2f}  {tidy:>12.2f}  {by_cell:>7.2f}  {normal:>13.2f}  "
+                f"{csv:>5.2f}  {by_cell / tidy:>10.2f}  {normal / tidy:>11.2f}  {tidy / csv:>8.1f}",
                 flush=True,
             )
 

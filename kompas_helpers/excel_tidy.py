@@ -328,26 +328,24 @@ def signed_format(decimals: int, suffix: str = "") -> str:
 
 
 def _formats(frame: pd.DataFrame, cols: list[Column]) -> list[object]:
-    """Per column: one number format, a number format per row (by the row's indicator), or None for text."""
+    """Per column: one number format, an array of number formats (one per row, by the row's indicator), or None for
+    text."""
     decimals = None
     code_header = _BY_KEY["indicator"].header
     if code_header in frame:
-        decimals = np.array([registry.get(c).decimals for c in frame[code_header]], dtype=int)
+        by_code = {code: registry.get(code).decimals for code in registry.CODES}
+        decimals = frame[code_header].map(by_code).to_numpy(dtype=int)
     by_decimals = {d: number_format(d) for d in range(7)}
     out: list[object] = []
     for column in cols:
         if column.kind == "value" and column.indicator:
             out.append(by_decimals[registry.get(column.indicator).decimals])
         elif column.kind == "value":
-            out.append([by_decimals[d] for d in decimals])
+            out.append(_per_row(decimals, np.zeros(len(frame), dtype=bool), lambda d, _pp: by_decimals[d]))
         elif column.kind == "change":
             unit = frame.get(_BY_KEY["change_unit"].header)
-            out.append(
-                [
-                    signed_format(d, " pp" if unit is not None and unit.iloc[i] == PERCENTAGE_POINTS else "")
-                    for i, d in enumerate(decimals)
-                ]
-            )
+            pp = np.zeros(len(frame), dtype=bool) if unit is None else (unit == PERCENTAGE_POINTS).to_numpy()
+            out.append(_per_row(decimals, pp, lambda d, pp: signed_format(d, " pp" if pp else "")))
         elif column.kind == "int":
             out.append("0")
         elif column.kind == "count":
@@ -359,9 +357,32 @@ def _formats(frame: pd.DataFrame, cols: list[Column]) -> list[object]:
     return out
 
 
+def _per_row(decimals: np.ndarray, pp: np.ndarray, name) -> np.ndarray:
+    """A number format per row, made once per distinct (decimals, percentage points) pair."""
+    keys, index = np.unique(decimals.astype(np.int64) * 2 + pp, return_inverse=True)
+    names = np.array([name(int(k) // 2, bool(k % 2)) for k in keys], dtype=object)
+    return names[index.reshape(-1)] if len(names) else np.array([], dtype=object)
+
+
 def write_sheet(sheet, frame: pd.DataFrame, cols: list[Column], title: str, note: str, synthetic: bool) -> None:
-    """Write a frame to a new write-only sheet: title, note (the synthetic banner highlighted), bold wrapped Danish
-    headers, the rows (NaN as an empty cell) with number formats, widths, frozen header and an autofilter."""
+    """Write a frame to a new sheet of a `streamed_workbook`: title, note (the synthetic banner highlighted), bold
+    wrapped Danish headers, the rows (NaN as an empty cell) with number formats, widths, frozen header and an
+    autofilter.
+
+    openpyxl writes everything but the data rows. Those it would write at about 17 µs a cell (a cell object, its
+    style and an XML element each: 20 s for the 63,000 rows × 28 columns of the largest kommune), so they are
+    written here as the sheet XML openpyxl writes for the same cells (`data_rows_xml`) and put into the sheet when
+    the workbook is saved. `append_rows` writes them through openpyxl's cells instead; the tests compare the two.
+    """
+    pending = getattr(sheet.parent, "kompas_rows", None)
+    if pending is None:
+        raise TypeError("write_sheet needs a workbook from excel_tidy.streamed_workbook")
+    _write_top(sheet, frame, cols, title, note, synthetic)
+    pending.append((sheet, data_rows_xml(sheet, frame, cols, _formats(frame, cols))))
+
+
+def _write_top(sheet, frame: pd.DataFrame, cols: list[Column], title: str, note: str, synthetic: bool) -> None:
+    """Widths, frozen panes, autofilter, and the title, note and header rows (rows 1 to HEADER_ROW)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -385,6 +406,13 @@ def write_sheet(sheet, frame: pd.DataFrame, cols: list[Column], title: str, note
         headers.append(cell)
     for row in ([title_cell], [note_cell], [], headers):
         sheet.append(row)
+
+
+def append_rows(sheet, frame: pd.DataFrame, cols: list[Column]) -> None:
+    """The data rows through openpyxl's cells, one `append` per row (the reference `data_rows_xml` is tested and
+    benchmarked against; the sheet's top rows must have been written)."""
+    from openpyxl.cell import WriteOnlyCell
+
     formats = _formats(frame, cols)
     styles = _styles(sheet, formats)
     numeric = [column.kind in NUMERIC_KINDS for column in cols]
@@ -405,6 +433,54 @@ def write_sheet(sheet, frame: pd.DataFrame, cols: list[Column], title: str, note
         sheet.append(cells)
 
 
+def data_rows_xml(sheet, frame: pd.DataFrame, cols: list[Column], formats: list[object]) -> list[bytes]:
+    """The frame's rows as the <row> elements of the sheet's XML, from row FIRST_DATA_ROW, in chunks.
+
+    What openpyxl writes for the same values: a number with its number format's style (registered in the workbook
+    here, so that openpyxl writes it into the styles when it saves) and 16 significant digits; a text as an inline
+    string (cut at Excel's 32,767 characters, `xml:space="preserve"` when it has outer spaces); no cell where the
+    value is NaN, None, empty or not finite. A text with a character XML cannot hold is an error naming the column
+    and row, as openpyxl's. Unlike openpyxl, a text that begins with «=» stays text (openpyxl would make it a
+    formula): names in the data never become formulas.
+    """
+    from openpyxl.utils import get_column_letter
+
+    n = len(frame)
+    numbers = [str(FIRST_DATA_ROW + i) for i in range(n)]
+    style_ids: dict[str, int] = {}
+    columns_xml = []
+    for j, column in enumerate(cols):
+        letter = get_column_letter(j + 1)
+        cells = np.full(n, "", dtype=object)
+        if column.kind in NUMERIC_KINDS:
+            values = frame[column.header].to_numpy(dtype=float)
+            keep = np.flatnonzero(np.isfinite(values))
+            shown = values[keep].tolist()
+            texts = [str(int(v)) for v in shown] if column.kind == "int" else [f"{v:.16g}" for v in shown]
+            f = formats[j]
+            names = [f] * len(keep) if isinstance(f, str) else np.asarray(f, dtype=object)[keep].tolist()
+            ids = [style_ids.get(name) or style_ids.setdefault(name, _style_id(sheet, name)) for name in names]
+            cells[keep] = [
+                f'<c r="{letter}{numbers[i]}" s="{s}"><v>{v}</v></c>'
+                for i, s, v in zip(keep.tolist(), ids, texts, strict=True)
+            ]
+        else:
+            codes, uniques = pd.factorize(frame[column.header].to_numpy(dtype=object), use_na_sentinel=True)
+            inline = [_inline_string(u, column.header, codes, k) for k, u in enumerate(uniques)]
+            keep = np.flatnonzero(codes >= 0)
+            cells[keep] = [
+                f'<c r="{letter}{numbers[i]}" t="inlineStr">{inline[k]}</c>' if inline[k] else ""
+                for i, k in zip(keep.tolist(), codes[keep].tolist(), strict=True)
+            ]
+        columns_xml.append(cells.tolist())
+    chunks, step = [], 5000
+    for start in range(0, n, step):
+        part = [column[start : start + step] for column in columns_xml]
+        rows = [f'<row r="{numbers[start + i]}">{"".join(row)}</row>' for i, row in enumerate(zip(*part, strict=True))]
+        chunks.append("".join(rows).encode("utf-8"))
+    return chunks
+
+
 def _styles(sheet, formats: list[object]) -> dict:
     """openpyxl's style array per number format, made once: setting `number_format` on every cell looks the format
     up in the workbook each time, which triples the time to write a sheet of 50,000 rows."""
@@ -412,7 +488,7 @@ def _styles(sheet, formats: list[object]) -> dict:
 
     styles = {}
     for f in formats:
-        for name in [f] if isinstance(f, str) else set(f or ()):
+        for name in [f] if isinstance(f, str) else set(f if f is not None else ()):
             if name not in styles:
                 probe = WriteOnlyCell(sheet)
                 probe.number_format = name
@@ -420,20 +496,85 @@ def _styles(sheet, formats: list[object]) -> dict:
     return styles
 
 
+def _style_id(sheet, number_format: str) -> int:
+    """The workbook's style index for cells with this number format (registered now, written when it saves)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    probe = WriteOnlyCell(sheet)
+    probe.number_format = number_format
+    return probe.style_id
+
+
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _inline_string(value, header: str, codes: np.ndarray, k: int) -> str:
+    """`<is><t>…</t></is>` for a text cell, as openpyxl writes it; '' for an empty text (no cell)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    text = str(value)[:32767]
+    if not text:
+        return ""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        row = FIRST_DATA_ROW + int(np.flatnonzero(codes == k)[0])
+        raise IllegalCharacterError(f"{text!r} (kolonnen «{header}», række {row}) kan ikke stå i et regneark.")
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+    return f"<is><t{space}>{text.translate(_XML_ESCAPES)}</t></is>"
+
+
 @contextlib.contextmanager
 def streamed_workbook(path: Path | str) -> Iterator:
     """A write-only openpyxl workbook (rows stream to temporary files instead of being held as cell objects, so
-    memory stays flat for the 63,000-row sheet of the largest kommune; about as fast as the normal mode) saved
-    atomically to `path` when the block succeeds; on failure `path` is left as it was and the temporary files go."""
+    memory stays flat for the 63,000-row sheet of the largest kommune) saved atomically to `path` when the block
+    succeeds, with the data rows of the sheets `write_sheet` wrote put into them; on failure `path` is left as it was
+    and the temporary files go."""
     import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
+    workbook.kompas_rows = []  # (sheet, its data rows' XML) from write_sheet, put in after openpyxl has saved
     try:
         yield workbook
         with atomic_write(path) as tmp:
             workbook.save(tmp)
+            _insert_rows(tmp, {sheet.path.lstrip("/"): rows for sheet, rows in workbook.kompas_rows if rows})
     finally:
         _discard_streams(workbook)
+
+
+def _insert_rows(path: Path, rows: dict[str, list[bytes]]) -> None:
+    """Put each sheet's data rows at the end of its <sheetData> in the saved workbook (a zip file) at `path`.
+
+    The zip is written again entry by entry, in the same order and compressed as openpyxl compresses; the few small
+    entries are copied as they are read, the sheets with rows are streamed into the new zip.
+    """
+    import io
+    import zipfile
+
+    if not rows:
+        return
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename not in rows:
+                target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            head, end, tail = data.partition(b"</sheetData>")
+            if not end:  # openpyxl always writes the header rows, so the element is never empty: stop, never guess
+                raise ValueError(f"{info.filename}: no </sheetData> to put the rows before")
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with target.open(entry, "w") as stream:
+                stream.write(head)
+                for chunk in rows[info.filename]:
+                    stream.write(chunk)
+                stream.write(end + tail)
+        missing = set(rows) - set(source.namelist())
+        if missing:
+            raise ValueError(f"the saved workbook has no sheet {', '.join(sorted(missing))}")
+    path.write_bytes(out.getvalue())
 
 
 def _discard_streams(workbook) -> None:

@@ -301,3 +301,92 @@ def test_a_failed_national_write_is_reported_and_keeps_the_earlier_file(tmp_path
     assert json.loads(json.dumps(entry))["file"] == reportset.NATIONAL_EXCEL_FILE
     assert earlier.read_bytes() == b"the earlier workbook"
     assert sorted(p.name for p in tmp_path.iterdir()) == [reportset.NATIONAL_EXCEL_FILE]
+
+
+# -- the data rows written as XML against openpyxl's own cells -----------------------------------------------------
+
+
+def tricky_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The handmade kommune's tidy frame with texts XML must escape or keep as they are, and extreme numbers."""
+    frame = excel_tidy.tidy_frame(table, own_rows(table, "101", set(table["organisation_id"].dropna().astype(str))))
+    frame = frame.copy()
+    texts = ["A & B <Bolig> \"1\" 'x'", "  indrykket", "æøå ÆØÅ – “citat” ₂", "", "x" * 40000, "tab\there"]
+    name = H["afdeling_name"]
+    for i, text in enumerate(texts):
+        frame.loc[i, name] = text
+    value = H["value"]
+    frame.loc[0, value], frame.loc[1, value], frame.loc[2, value] = 1e-12, 123456789.12345678, -0.1
+    frame.loc[3, value], frame.loc[4, value] = np.inf, 2.0 / 3.0
+    return frame
+
+
+def cells_of(path) -> list[list[tuple]]:
+    """Every cell of the only sheet as (value, type, number format), empty cells as None."""
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    return [
+        [None if c.value is None else (c.value, c.data_type, c.number_format) for c in row] for row in sheet.iter_rows()
+    ]
+
+
+def test_the_xml_rows_read_back_as_openpyxls_own_cells(handmade_case, tmp_path):
+    table = handmade_case[0]
+    frame = tricky_frame(table)
+    cols = excel_tidy.columns(excel_tidy.KOMMUNE_KEYS)
+    with excel_tidy.streamed_workbook(tmp_path / "fast.xlsx") as book:
+        excel_tidy.write_sheet(book.create_sheet("Alle tal"), frame, cols, "titel", "note", True)
+    reference = openpyxl.Workbook(write_only=True)
+    sheet = reference.create_sheet("Alle tal")
+    excel_tidy._write_top(sheet, frame, cols, "titel", "note", True)
+    excel_tidy.append_rows(sheet, frame.replace([np.inf], np.nan), cols)  # openpyxl would write inf as an empty <v>
+    reference.save(tmp_path / "reference.xlsx")
+
+    fast, slow = cells_of(tmp_path / "fast.xlsx"), cells_of(tmp_path / "reference.xlsx")
+    assert len(fast) == excel_tidy.HEADER_ROW + len(frame)
+    assert fast == slow
+    first = excel_tidy.FIRST_DATA_ROW - 1
+    names = [row[KOMMUNE_HEADERS.index(H["afdeling_name"])] for row in fast[first : first + 6]]
+    assert names[0][0] == "A & B <Bolig> \"1\" 'x'" and names[1][0] == "  indrykket"
+    assert names[3] is None and len(names[4][0]) == 32767 and names[5][0] == "tab\there"
+    values = [row[KOMMUNE_HEADERS.index(H["value"])] for row in fast[first : first + 5]]
+    assert [v[0] if v else None for v in values] == [1e-12, stored(123456789.12345678), -0.1, None, stored(2 / 3)]
+    # pandas reads the same frame back from both (the analysts' way in)
+    pd.testing.assert_frame_equal(
+        read(tmp_path / "fast.xlsx", "Alle tal"), read(tmp_path / "reference.xlsx", "Alle tal")
+    )
+
+
+def test_a_text_that_looks_like_a_formula_stays_text(handmade_case, tmp_path):
+    frame = tricky_frame(handmade_case[0]).head(3).copy()
+    frame.loc[0, H["afdeling_name"]] = '=HYPERLINK("http://x")'
+    frame.loc[1, H["afdeling_name"]] = "#N/A"
+    with excel_tidy.streamed_workbook(tmp_path / "a.xlsx") as book:
+        excel_tidy.write_sheet(
+            book.create_sheet("x"), frame, excel_tidy.columns(excel_tidy.KOMMUNE_KEYS), "t", "n", False
+        )
+    rows = cells_of(tmp_path / "a.xlsx")[excel_tidy.FIRST_DATA_ROW - 1 :]
+    column = KOMMUNE_HEADERS.index(H["afdeling_name"])
+    assert rows[0][column] == ('=HYPERLINK("http://x")', "s", "General")
+    assert rows[1][column] == ("#N/A", "s", "General")
+
+
+def test_a_character_xml_cannot_hold_names_column_and_row_and_keeps_the_earlier_file(handmade_case, tmp_path):
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(b"earlier")
+    frame = tricky_frame(handmade_case[0]).head(4).copy()
+    frame.loc[2, H["afdeling_name"]] = "bell\x07"
+    error = pytest.raises(openpyxl.utils.exceptions.IllegalCharacterError, match=r"«Afdeling», række 7")
+    with error, excel_tidy.streamed_workbook(path) as book:
+        excel_tidy.write_sheet(
+            book.create_sheet("x"), frame, excel_tidy.columns(excel_tidy.KOMMUNE_KEYS), "t", "n", False
+        )
+    assert path.read_bytes() == b"earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xlsx"]
+
+
+def test_write_sheet_needs_a_streamed_workbook(handmade_case):
+    book = openpyxl.Workbook(write_only=True)
+    frame = tricky_frame(handmade_case[0]).head(2)
+    with pytest.raises(TypeError, match="streamed_workbook"):
+        excel_tidy.write_sheet(
+            book.create_sheet("x"), frame, excel_tidy.columns(excel_tidy.KOMMUNE_KEYS), "t", "n", False
+        )
