@@ -211,6 +211,9 @@ def empty(fig: Figure, axes: list) -> None:
         if ax.get_legend() is not None:
             ax.get_legend().remove()
         ax.relim()  # forget the removed data
+        for name in "xy":  # a new Axes' scales are linear (a funnel chart's x axis is logarithmic)
+            if getattr(ax, f"get_{name}scale")() != "linear":
+                getattr(ax, f"set_{name}scale")("linear")
         ax.set_xlim(0.0, 1.0)
         ax.set_ylim(0.0, 1.0)
         ax.set_autoscale_on(True)

@@ -12,7 +12,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import AutoLocator, MaxNLocator
 
 from kompas_helpers import comparison, cuts, danish, findings, fmt, kommuner, paths, registry, uncertainty
 from kompas_helpers.figures import (
@@ -472,10 +472,12 @@ def ranking_chart(table, code: str, year: int, highlight: str | None = None) -> 
     return fig
 
 
-def funnel_chart(table, code: str, year: int, highlight: str | None = None) -> Figure | None:
+def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, reuse: bool = False) -> Figure | None:
     """Funnel plot of all kommuner for one indicator and year: each kommune's value against the size its figure
     rests on (the denominator), with the national value and the 95 % and 99.8 % limits a figure that differs from
-    the country only by chance stays within. None for indicators without an interval method (S2)."""
+    the country only by chance stays within. None for indicators without an interval method (S2).
+
+    With `reuse`, drawn into the figure the previous call with reuse returned, as `indicator_figure` does."""
     table = source_table(table)
     ind = registry.get(code)
     if ind.interval == "none":
@@ -485,8 +487,13 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None) -> F
     kommune = rows[((rows["level"] == "kommune") & (rows["status"] == "reported")).to_numpy()]
     size = kommune["denominator"].to_numpy(dtype=float)
     value = kommune["value"].to_numpy(dtype=float)
-    fig, (ax,) = new_figure(6.4, 3.8)
+    fig, (ax,) = new_figure(6.4, 3.8, reuse=reuse)
     with mpl.rc_context(STYLE):
+        if reuse:  # what the chart without figures below does not set starts as on a new Axes
+            ax.xaxis.set_major_locator(AutoLocator())
+            ax.yaxis.set_major_locator(AutoLocator())
+            ax.set_xlabel("")
+            ax.set_ylabel("")
         ax.set_title(f"{code} {ind.name_da}: kommunerne efter størrelse, {year}")
         if not len(national) or national["status"].iloc[0] != "reported" or not len(kommune):
             ax.text(0.5, 0.5, NO_FIGURES_DA, ha="center", va="center", transform=ax.transAxes, fontsize=11)

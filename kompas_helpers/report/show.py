@@ -49,7 +49,7 @@ def indicator(b: Bundle, kommune_code: str, year: int, code: str) -> None:
     questions."""
     display(indicator_html(b, kommune_code, year, code, "top"))
     figures.show(plots.indicator_figure(b, kommune_code, year, code, reuse=True))
-    figures.show(plots.funnel_chart(b.table, code, year, highlight=kommune_code))
+    figures.show(plots.funnel_chart(b.table, code, year, highlight=kommune_code, reuse=True))
     display(indicator_html(b, kommune_code, year, code, "bottom"))
 
 

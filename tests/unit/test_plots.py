@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from pathlib import Path
 
 import matplotlib as mpl
@@ -386,3 +387,25 @@ def test_a_known_break_in_a_series_is_marked(b, monkeypatch):
     fig = plots.trend_chart(b, "101", "E2")
     assert "brud i serien" in texts(fig)
     assert "Brud i serien fra 2025 (stiplet linje): Nye faktorer." in caption(fig)
+
+
+def test_a_reused_funnel_chart_draws_exactly_what_a_new_one_draws(b):
+    small = synthesize.synthesize(seed=7, scale=0.02)
+    table = compute.indicator_table(small)
+    # Log axes after log axes, a kommune without figures, an indicator with no funnel (S2: None), and the handmade
+    # data's suppressed and missing figures.
+    calls = [(table, code, 2025, "101") for code in ["E1", "S2", "S3", "G4", "E2", "G1", "E1"]]
+    calls += [(table, "S3", 2025, None), (b.table, "E1", 2024, "101"), (b.table, "S3", 2024, "751")]
+    calls += [(b.table, "G4", 2024, "101"), (table, "E3", 2025, "751")]
+    for args in calls:
+        fresh = plots.funnel_chart(*args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. «non-positive xlim on a log-scaled axis» from emptying it
+            reused = plots.funnel_chart(*args, reuse=True)
+        if fresh is None:
+            assert reused is None, args
+            continue
+        assert figures.png(reused) == figures.png(fresh), args
+        assert figures.alt_text(reused) == figures.alt_text(fresh)
+        assert reused.get_size_inches() == pytest.approx(fresh.get_size_inches())
+    assert plots.funnel_chart(table, "E1", 2025, reuse=True) is plots.funnel_chart(table, "E2", 2025, reuse=True)
