@@ -105,19 +105,54 @@ def compact(value: float) -> str:
     if abs(value) >= 1_000_000:
         millions = value / 1_000_000
         return f"{number(millions, 0 if float(millions).is_integer() else 1)} mio."
-    return number(value, 0)
+    decimals = next((d for d in range(3) if abs(round(value, d) - value) <= 1e-9 * max(1.0, abs(value))), 3)
+    return number(value, decimals)  # «2,5» between 2 and 3 on a narrow axis, never «2» twice
+
+
+def log_ticks(vmin: float, vmax: float) -> list[float]:
+    """Tick positions for a logarithmic axis from vmin to vmax: 1 and 3 times each power of ten, from the one at or
+    below vmin to the one at or above vmax; where fewer than two of those fall inside (an axis spanning less than a
+    factor of about 3), the multiples inside of 1, 2, 2.5 or 5 times a power of ten, as on a linear axis.
+
+    The same ticks with every matplotlib version (matplotlib's LogLocator changed what it does on a narrow axis).
+    """
+    low, high = sorted((float(vmin), float(vmax)))
+    if not (low > 0 and math.isfinite(high)):
+        return []
+    ticks = [m * 10.0**k for k in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1) for m in (1, 3)]
+    first = max([i for i, t in enumerate(ticks) if t <= low], default=0)
+    last = min([i for i, t in enumerate(ticks) if t >= high], default=len(ticks) - 1)
+    if sum(low <= t <= high for t in ticks) >= 2:
+        return ticks[first : last + 1]
+    step = _nice_step((high - low) / 5)
+    steps = range(math.ceil(low / step * (1 - 1e-12)), math.floor(high / step * (1 + 1e-12)) + 1)
+    return [float(Decimal(repr(step)) * i) for i in steps]
+
+
+def _nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 and 10 times a power of ten that is at least `raw`."""
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-12))
 
 
 def log_axis(axis) -> None:
-    """Ticks at 1 and 3 times each power of ten, labelled in Danish («1.000», «3 mio.»), without minor ticks.
+    """Ticks from `log_ticks` (1 and 3 times each power of ten), labelled in Danish («1.000», «3 mio.»), without
+    minor ticks.
 
     Matplotlib's default labels a log axis «10⁴» (a reader would have to count) and draws a minor tick at every
     multiple, which is a third of a funnel chart's drawing time (each tick is a set of artists; its «10ⁿ» label is
     parsed as mathtext).
     """
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+    from matplotlib.ticker import FuncFormatter, Locator, NullFormatter, NullLocator
 
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
+    class LogTicks(Locator):
+        def __call__(self):
+            return self.tick_values(*self.axis.get_view_interval())
+
+        def tick_values(self, vmin, vmax):
+            return log_ticks(vmin, vmax)
+
+    axis.set_major_locator(LogTicks())
     axis.set_major_formatter(FuncFormatter(lambda x, _pos: compact(x)))
     axis.set_minor_locator(NullLocator())
     axis.set_minor_formatter(NullFormatter())

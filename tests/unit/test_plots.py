@@ -359,11 +359,30 @@ def test_a_log_axis_is_labelled_in_danish_numbers_without_minor_ticks(b):
     fig.canvas.draw()
     low, high = ax.get_xlim()
     shown = [(t.get_loc(), t.label1.get_text()) for t in ax.xaxis.get_major_ticks() if low <= t.get_loc() <= high]
-    assert shown == [(100.0, "100")]  # 1 and 3 times each power of ten; the axis spans 50–200 dwellings
+    # The axis spans 50–200 dwellings (40–250 with its margins): too narrow for two of 1 and 3 times a power of ten,
+    # so even steps as on a linear axis.
+    assert shown == [(50.0, "50"), (100.0, "100"), (150.0, "150"), (200.0, "200"), (250.0, "250")]
     assert ax.xaxis.get_minor_locator()() == []
-    assert [fmt.compact(v) for v in (300, 10_000, 1_000_000, 3_000_000, 2_500_000)] == [
-        "300", "10.000", "1 mio.", "3 mio.", "2,5 mio."
+    assert [fmt.compact(v) for v in (300, 10_000, 1_000_000, 3_000_000, 2_500_000, 2.5, 0.75)] == [
+        "300", "10.000", "1 mio.", "3 mio.", "2,5 mio.", "2,5", "0,75"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "ticks"),
+    [
+        (80, 60_000, [30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000]),  # 1 and 3 times each power of ten
+        (1, 10, [1, 3, 10]),
+        (250, 3_100, [100, 300, 1_000, 3_000, 10_000]),
+        (40, 250, [50, 100, 150, 200, 250]),  # narrower than 1 to 3: even steps inside the axis
+        (95, 105, [96, 98, 100, 102, 104]),
+        (2.2, 2.9, [2.2, 2.4, 2.6, 2.8]),
+        (0, 10, []),  # no logarithm of zero
+    ],
+)
+def test_log_ticks_are_the_same_with_every_matplotlib(low, high, ticks):
+    assert fmt.log_ticks(low, high) == ticks
+    assert fmt.log_ticks(high, low) == ticks
 
 
 def test_charts_with_nothing_to_show_say_so_and_quantities_start_at_zero(b):
