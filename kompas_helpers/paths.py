@@ -13,6 +13,9 @@ DEFAULT_DATA_DIR = DATA_DIR / "synthetic"
 TEMPLATES_DIR = PROJECT_DIR / "templates"
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 OUTPUTS_DIR = PROJECT_DIR / "outputs"
+# Environment variable naming the dataset folder the pages read (empty: the synthetic default); set by `kompas serve`.
+# Here rather than in serve.py, so that a page kernel reading it does not import the Voilà server with it.
+DATA_ENV = "KOMPAS_DATA"
 
 
 def data_folder(data: str | Path | None = None) -> Path:

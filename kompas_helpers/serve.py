@@ -20,8 +20,7 @@ JUPYTER_DATA_DIR = paths.PACKAGE_DIR / "jupyter"
 TEMPLATE = "kompas"
 # The kernel provisioner that forks kernels from the fork server (kompas_helpers/kernels/provisioner.py).
 FORK_PROVISIONER = "kompas-fork"
-# Environment variable naming the dataset folder the pages read (empty: the synthetic default).
-DATA_ENV = "KOMPAS_DATA"
+DATA_ENV = paths.DATA_ENV  # the dataset folder the pages read
 
 
 @dataclass(frozen=True)

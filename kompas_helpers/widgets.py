@@ -23,7 +23,6 @@ from kompas_helpers.report.overview import overview_data, overview_html
 from kompas_helpers.report.questions import questions_html
 from kompas_helpers.report.ranking import FEW_DWELLINGS, kommune_ranking_table
 from kompas_helpers.report.stock import almene_stock_data, almene_stock_html
-from kompas_helpers.serve import DATA_ENV
 
 PREHEAT_ENV = "VOILA_PREHEAT"
 QUERY_ENV = "QUERY_STRING"
@@ -45,7 +44,7 @@ def load_bundle() -> bundle.Bundle:
 
     In a kernel forked from the pages' fork server it is the server's copy, unless the data changed since then.
     """
-    folder = paths.data_folder(os.environ.get(DATA_ENV) or None)
+    folder = paths.data_folder(os.environ.get(paths.DATA_ENV) or None)
     for loaded in _preloaded:
         if loaded.data_dir == folder and bundle.dataset_hash(folder) == loaded.data_hash:
             return loaded
@@ -59,7 +58,7 @@ def preload() -> None:
     while readers wait for it. Read without Arrow's thread pool: a fork copies only the thread that forks.
     """
     with files.without_arrow_threads():
-        _preloaded[:] = [bundle.load(os.environ.get(DATA_ENV) or None)]
+        _preloaded[:] = [bundle.load(os.environ.get(paths.DATA_ENV) or None)]
 
 
 def wait_for_request() -> None:

@@ -36,17 +36,23 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
-    "ipywidgets",
-    "papermill.translators",
     "kompas_helpers.bundle",
     "kompas_helpers.cuts",
     "kompas_helpers.figures",
     "kompas_helpers.plots",
     "kompas_helpers.report.show",
     "kompas_helpers.report.params",
+    "kompas_helpers.organisation.facts",
     "kompas_helpers.organisation.show",
-    "kompas_helpers.organisation.page",
+)
+# What the pages (`kompas serve`) import besides: their widgets, and Voilà's helper a preheated kernel waits for its
+# reader with. Not for the batch: the templates import none of it, and it is 2 s of the server's start (voila.utils
+# brings jupyter_server and jsonschema).
+PRELOAD_PAGES = (
+    "ipywidgets",
     "kompas_helpers.widgets",
+    "kompas_helpers.organisation.page",
+    "voila.utils",
 )
 # Thread pools that libraries would start while importing; a fork copies only the thread calling fork(), so a lock
 # held by another thread at that moment stays locked for ever in the child. Set for the server only: the children
@@ -74,9 +80,10 @@ class Server:
             os.environ.setdefault(name, value)
         # ipykernel's default (IPKernelApp.init_gui_pylab) before matplotlib reads it, as in a fresh kernel.
         os.environ["MPLBACKEND"] = self.fingerprint["MPLBACKEND"]
-        for name in PRELOAD:
+        pages = bool(os.environ.get(protocol.PRELOAD_PAGES_ENV))
+        for name in (*PRELOAD, *(PRELOAD_PAGES if pages else ())):
             importlib.import_module(name)
-        if os.environ.get(protocol.PRELOAD_PAGES_ENV):
+        if pages:
             _preload_pages()
         for name in SINGLE_THREADED_ENV:
             os.environ.pop(name)
@@ -287,11 +294,10 @@ def _run_kernel(argv: list[str]) -> int:
     # This trait's default was read from the environment when the server imported kernelapp; read it again.
     app.parent_handle = int(os.environ.get("JPY_PARENT_PID") or 0)
     app.initialize(sys.argv[1:])
-    # ipywidgets registers its comm target when it is imported inside a running kernel; here it was imported
-    # before the kernel existed, so register it now, as that import would have.
-    import ipywidgets
-
-    ipywidgets.register_comm_target()
+    # ipywidgets registers its comm target when it is imported inside a running kernel; if the server imported it
+    # (for the pages) before the kernel existed, register it now, as that import would have.
+    if "ipywidgets" in sys.modules:
+        sys.modules["ipywidgets"].register_comm_target()
     app.start()
     return 0
 

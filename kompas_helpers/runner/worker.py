@@ -113,6 +113,10 @@ class Driver:
     def __init__(self):
         import logging
 
+        from kompas_helpers import deferred
+
+        deferred.defer_iri_grammars()  # before papermill imports nbformat (a worker process starts afresh)
+
         import nbformat
         import papermill
         from jupyter_core.utils import run_sync
