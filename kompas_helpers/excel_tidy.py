@@ -447,7 +447,6 @@ def data_rows_xml(sheet, frame: pd.DataFrame, cols: list[Column], formats: list[
 
     n = len(frame)
     numbers = [str(FIRST_DATA_ROW + i) for i in range(n)]
-    style_ids: dict[str, int] = {}
     columns_xml = []
     for j, column in enumerate(cols):
         letter = get_column_letter(j + 1)
@@ -459,7 +458,8 @@ def data_rows_xml(sheet, frame: pd.DataFrame, cols: list[Column], formats: list[
             texts = [str(int(v)) for v in shown] if column.kind == "int" else [f"{v:.16g}" for v in shown]
             f = formats[j]
             names = [f] * len(keep) if isinstance(f, str) else np.asarray(f, dtype=object)[keep].tolist()
-            ids = [style_ids.get(name) or style_ids.setdefault(name, _style_id(sheet, name)) for name in names]
+            by_name = {name: _format_probe(sheet, name).style_id for name in set(names)}  # once per format
+            ids = [by_name[name] for name in names]
             cells[keep] = [
                 f'<c r="{letter}{numbers[i]}" s="{s}"><v>{v}</v></c>'
                 for i, s, v in zip(keep.tolist(), ids, texts, strict=True)
@@ -484,25 +484,22 @@ def data_rows_xml(sheet, frame: pd.DataFrame, cols: list[Column], formats: list[
 def _styles(sheet, formats: list[object]) -> dict:
     """openpyxl's style array per number format, made once: setting `number_format` on every cell looks the format
     up in the workbook each time, which triples the time to write a sheet of 50,000 rows."""
-    from openpyxl.cell import WriteOnlyCell
-
     styles = {}
     for f in formats:
         for name in [f] if isinstance(f, str) else set(f if f is not None else ()):
             if name not in styles:
-                probe = WriteOnlyCell(sheet)
-                probe.number_format = name
-                styles[name] = probe._style
+                styles[name] = _format_probe(sheet, name)._style
     return styles
 
 
-def _style_id(sheet, number_format: str) -> int:
-    """The workbook's style index for cells with this number format (registered now, written when it saves)."""
+def _format_probe(sheet, number_format: str):
+    """An empty cell with this number format: its style array (`_styles`) or its style index in the workbook
+    (`style_id`, registered when asked for and written into the styles when the workbook saves)."""
     from openpyxl.cell import WriteOnlyCell
 
     probe = WriteOnlyCell(sheet)
     probe.number_format = number_format
-    return probe.style_id
+    return probe
 
 
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
