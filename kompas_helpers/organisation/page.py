@@ -9,7 +9,16 @@ import ipywidgets as w
 from kompas_helpers import bundle, danish
 from kompas_helpers.errors import ParameterError
 from kompas_helpers.organisation import facts, show
-from kompas_helpers.widgets import _Page, check_kommune, check_year, dropdown, load_bundle, messages_html, section
+from kompas_helpers.widgets import (
+    PageRoot,
+    _Page,
+    check_kommune,
+    check_year,
+    dropdown,
+    load_bundle,
+    messages_html,
+    section,
+)
 
 TITLE_DA = "Dialogark for en boligorganisation"
 
@@ -45,7 +54,7 @@ class OrganisationApp(_Page):
         self.parts = {
             name: w.HTML() for name in ("heading", "indicators", "reporting", "agreements", "afdelinger", "questions")
         }
-        self.root = w.VBox(
+        self.root = PageRoot(
             [self.head, self.message, w.HBox([self.kommune, self.organisation, self.year]), *self.parts.values()]
         )
 

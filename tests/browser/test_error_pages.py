@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-FIGURE = "img.kompas-figure"
+# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
+FIGURE = ".widget-html img.kompas-figure"
 DASHBOARD_LINK = "Gå til Kommunens ESG-kompas"
 # Addresses no route serves: a notebook that is not there (Voilà's render handler), a folder that is not there
 # (Voilà's tree handler), and URLs that match none of Voilà's routes at all (Tornado's default handler).

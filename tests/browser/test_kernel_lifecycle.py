@@ -16,7 +16,8 @@ from tests.fixtures.kernels import stale_kernel_sockets
 
 pytestmark = pytest.mark.browser
 
-FIGURE = "img.kompas-figure"
+# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
+FIGURE = ".widget-html img.kompas-figure"
 
 
 def session_processes(sid: int) -> list[str]:

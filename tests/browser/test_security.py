@@ -14,7 +14,8 @@ from tests.browser.conftest import CULL_IDLE_TIMEOUT
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
 
-FIGURE = "img.kompas-figure"
+# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
+FIGURE = ".widget-html img.kompas-figure"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 # Sends one message on the page's kernel channels and collects what comes back for a while.
