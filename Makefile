@@ -66,6 +66,9 @@ bench: setup data ## Run the benchmarks
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_voila.py
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_excel.py
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_dask.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_fork.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_voila_readers.py --only fork
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_papers.py
 
 clean: ## Remove generated data and outputs (keeps .venv)
 	rm -rf $(DATA) outputs/[0-9]* outputs/*.parquet

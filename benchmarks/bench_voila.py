@@ -2,7 +2,7 @@
 
 Two `kompas serve` servers run side by side, one with preheated kernels (the default) and one without (the
 baseline); runs alternate between them so both see the same machine load. Prints each run and the medians.
-Usage: .venv/bin/python benchmarks/bench_voila.py [--runs 5]
+Usage: PYTHONPATH=. .venv/bin/python benchmarks/bench_voila.py [--runs 5]
 """
 
 from __future__ import annotations

@@ -9,7 +9,11 @@ time to the live widgets' figure (front end started, kernel connected) is report
 closed (with its unload handler) and the kernels still running 30 s later are counted.
 Targets: every reader renders, median ≤ 5 s, worst ≤ 10 s, a single reader's first figure ≤ 1.5 s, no kernel
 of a closed page left after 30 s.
-Usage: .venv/bin/python benchmarks/bench_voila_readers.py [--readers 30] [--only fork|plain]
+With `--nice-browser` Chromium runs at the lowest CPU priority (nice 19): the readers' browsers then take only
+what the server leaves, as if each reader's browser ran on the reader's own machine, and the times show what the
+server side alone allows on this machine.
+Usage: PYTHONPATH=. .venv/bin/python benchmarks/bench_voila_readers.py [--readers 30] [--only fork|plain]
+       [--nice-browser] [--serve-args "..."]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import statistics
 import sys
 import tempfile
@@ -29,7 +34,7 @@ from bench_voila import start, wait_for_pool
 from playwright.sync_api import sync_playwright
 
 from kompas_helpers import kommuner
-from tools.chromium import launch_chromium
+from tools.chromium import CHROMIUM_ARGS, CHROMIUM_PATH, launch_chromium
 
 FIGURE = "img.kompas-figure"
 # The same figure drawn by the live widgets (the page's HTML carries a copy of the first drawing, shown until then).
@@ -137,17 +142,26 @@ def crowd(
     return times, live, sum(kernel_alive(base, kid) for kid in kernel_ids), cpu
 
 
+def launch_niced(playwright, folder: Path):
+    """Chromium at nice 19 (every process it starts inherits the priority)."""
+    wrapper = folder / "chromium-nice"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM_PATH} "$@"\n', encoding="utf-8")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    return playwright.chromium.launch(executable_path=str(wrapper), args=list(CHROMIUM_ARGS))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", type=int, default=30)
     parser.add_argument("--only", choices=["fork", "plain"])
+    parser.add_argument("--nice-browser", action="store_true", help="run Chromium at nice 19")
     parser.add_argument("--serve-args", default="", help="more `kompas serve` arguments, e.g. '--refill-delay 1'")
     args = parser.parse_args()
     codes = [k.code for k in kommuner.all_kommuner()][: args.readers]
     log_dir = Path(tempfile.mkdtemp(prefix="bench_voila_readers_"))
     results = {}
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+        browser = launch_niced(playwright, log_dir) if args.nice_browser else launch_chromium(playwright)
         for label, extra in (("fork", ()), ("plain", ("--no-fork",))):
             if args.only and label != args.only:
                 continue

@@ -103,7 +103,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     Progress lines go to `progress` (the command line passes stderr) and the summary table to `summary` (stdout).
     Worker processes are spawned: a script calling this must do so under `if __name__ == "__main__":`.
     """
-    from kompas_helpers import bundle, excel_national
+    from kompas_helpers import bundle
 
     started = dt.datetime.now().astimezone()
     clock = time.perf_counter()
@@ -169,6 +169,8 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     # The national workbook comes with the kommuner's workbooks; a run of organisation sheets alone leaves it be.
     national = None
     if kommuner and options.excel and not interrupted:
+        from kompas_helpers import excel_national  # openpyxl and pandera: 0.4 s that a run without workbooks skips
+
         national = excel_national.write_for_run(out_dir, year, meta, kompas_helpers.__version__)
     failed = any(r.status != OK for r in results) or (national is not None and national["status"] != OK)
     ended = dt.datetime.now().astimezone()

@@ -116,12 +116,17 @@ class Driver:
         from kompas_helpers import deferred
 
         deferred.defer_iri_grammars()  # before papermill imports nbformat (a worker process starts afresh)
+        self._cwd = str(paths.TEMPLATES_DIR if paths.TEMPLATES_DIR.is_dir() else paths.PROJECT_DIR)
+        # Kernels are fork()s of a server that has imported everything already (off with KOMPAS_NO_FORK=1). Started
+        # first: its imports (about 2 s) are the longest wait before the first notebook, and run beside this
+        # process's own.
+        self._fork_server = kernel_client.start(self._cwd)
 
         import nbformat
         import papermill
         from jupyter_core.utils import run_sync
 
-        from kompas_helpers import excel, htmlreport
+        from kompas_helpers import htmlreport
         from kompas_helpers.kernels import provisioner
 
         # These log warnings to stderr by default (asyncio also when a run is stopped in the middle of a cell);
@@ -130,11 +135,8 @@ class Driver:
             logging.getLogger(name).addHandler(logging.NullHandler())
             logging.getLogger(name).propagate = False
         self._nbformat, self._papermill, self._run_sync = nbformat, papermill, run_sync
-        self._excel, self._htmlreport = excel, htmlreport
+        self._htmlreport = htmlreport
         self._manager_class = _kernel_manager_class()
-        self._cwd = str(paths.TEMPLATES_DIR if paths.TEMPLATES_DIR.is_dir() else paths.PROJECT_DIR)
-        # Kernels are fork()s of a server that has imported everything already (off with KOMPAS_NO_FORK=1).
-        self._fork_server = kernel_client.start(self._cwd)
         self._kernel_spec_manager = provisioner.kernel_spec_manager()
         self._spare = None
         self._dead: list = []  # killed kernels whose processes are still to be collected
@@ -215,14 +217,14 @@ class Driver:
         return result
 
     def _run_excel(self, job: Job) -> JobResult:
-        from kompas_helpers import agreements, bundle
+        from kompas_helpers import agreements, bundle, excel  # imported here: a run without workbooks skips 0.4 s
 
         path = Path(job.folder) / EXCEL_FILE
         # The kommune's agreements are judged on its own rows (its organisations' afdelinger in the kommune).
         own = bundle.load(job.parameters.get("data") or None, kommune_code=job.kommune.code)
         made = own.dataset.aftaler
         made = made[(made["kommune_code"].astype(str) == job.kommune.code).to_numpy()].reset_index(drop=True)
-        self._excel.write_workbook(
+        excel.write_workbook(
             path,
             own.table,  # the levels every kommune reads and the kommune's own rows (for the «Alle tal» sheet)
             job.kommune.code,
