@@ -4,7 +4,7 @@ For each server in turn (`kompas serve` with kernels forked from the fork server
 way before; both preheat a pool of 2): one reader alone (first figure), then `--readers` readers at once in one
 headless Chromium, each in its own context on its own kommune's deep link. A reader's time runs from the moment
 all pages are asked for until its first figure is visible (recorded in the page itself): the copy of the first
-drawing that the page's HTML carries (`widgets.PageRoot`), or the live widgets' figure if that comes first. The
+drawing that the page's HTML carries (`page_copy.PageRoot`), or the live widgets' figure if that comes first. The
 time to the live widgets' figure (front end started, kernel connected) is reported beside it. Then every page is
 closed (with its unload handler) and the kernels still running 30 s later are counted.
 Targets: every reader renders, median ≤ 5 s, worst ≤ 10 s, a single reader's first figure ≤ 1.5 s, no kernel

@@ -9,8 +9,8 @@ import ipywidgets as w
 from kompas_helpers import bundle, danish
 from kompas_helpers.errors import ParameterError
 from kompas_helpers.organisation import facts, show
+from kompas_helpers.page_copy import PageRoot
 from kompas_helpers.widgets import (
-    PageRoot,
     _Page,
     check_kommune,
     check_year,

@@ -1,4 +1,4 @@
-"""The page's HTML carries the first drawing (`widgets.PageRoot`): seen before Voilà's front end has started, and
+"""The page's HTML carries the first drawing (`page_copy.PageRoot`): seen before Voilà's front end has started, and
 replaced by the live widgets once they show the same figures."""
 
 from __future__ import annotations
