@@ -11,7 +11,6 @@ import html
 
 import ipywidgets as w
 
-STATIC_CLASS = "kompas-static"
 STATIC_NOTE_DA = "Valgene bliver klar om et øjeblik."
 
 

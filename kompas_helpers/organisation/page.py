@@ -10,15 +10,7 @@ from kompas_helpers import bundle, danish
 from kompas_helpers.errors import ParameterError
 from kompas_helpers.organisation import facts, show
 from kompas_helpers.page_copy import PageRoot
-from kompas_helpers.widgets import (
-    _Page,
-    check_kommune,
-    check_year,
-    dropdown,
-    load_bundle,
-    messages_html,
-    section,
-)
+from kompas_helpers.widgets import _Page, check_kommune, check_year, dropdown, load_bundle, messages_html, section
 
 TITLE_DA = "Dialogark for en boligorganisation"
 
