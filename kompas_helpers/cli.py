@@ -171,7 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--refill-delay", type=float, default=3.0, help="seconds before a taken preheated kernel is replaced"
     )
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds a page's cell may run")
-    p.add_argument("--cull-idle-timeout", type=int, default=60, help="seconds before a closed page's kernel stops")
+    p.add_argument(
+        "--cull-idle-timeout",
+        type=int,
+        default=300,
+        help="seconds before the kernel of a page that never connected or lost its browser stops",
+    )
     p.add_argument("--cull-interval", type=int, default=10, help="seconds between checks for idle kernels")
     p.add_argument("--no-fork", action="store_true", help="start each page's kernel afresh instead of forking it")
     p.set_defaults(func=cmd_serve)

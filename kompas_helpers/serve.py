@@ -33,8 +33,10 @@ class ServeOptions:
     cell_timeout: int = 120
     # A closed page shuts its kernel down itself (Voilà's unload beacon, within a second); culling catches the
     # kernels of pages that could not say so (a crashed browser). An open page's kernel is never culled
-    # (cull_connected is off); the idle time must exceed the gap between rendering and the page connecting.
-    cull_idle_timeout: int = 60
+    # (cull_connected is off); the idle time must exceed the gap between rendering and the page connecting. With 60 s,
+    # 23 of 30 readers who opened the dashboard at once lost their kernel before their browser (30 pages on 2 cores)
+    # had connected, and their pages never came alive; a reader on a slow device or network could meet the same.
+    cull_idle_timeout: int = 300
     cull_interval: int = 10
     data: str = ""
     # Kernels forked from the fork server (kompas_helpers.kernels), off with `kompas serve --no-fork`. They listen on

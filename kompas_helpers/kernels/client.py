@@ -178,7 +178,7 @@ class ForkedKernel:
             except ProcessLookupError:
                 return True
             return False
-        return bool(select.select([self.pidfd], [], [], 0)[0])
+        return _readable(self.pidfd, 0)
 
     def poll(self) -> int | None:
         if self.returncode is not None:
@@ -206,7 +206,7 @@ class ForkedKernel:
             if deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired([str(self.pid)], timeout or 0)
             if self.pidfd is not None:
-                select.select([self.pidfd], [], [], 0.1)
+                _readable(self.pidfd, 0.1)
             else:
                 time.sleep(0.05)
         assert self.returncode is not None
@@ -234,6 +234,17 @@ class ForkedKernel:
     def __del__(self):
         with contextlib.suppress(Exception):
             self._close()
+
+
+def _readable(fd: int, timeout: float) -> bool:
+    """Whether `fd` (a pidfd: readable once its process has exited) is readable within `timeout` seconds.
+
+    poll(), not select(): a server with many pages open holds more than 1,024 descriptors (each kernel's sockets
+    and pidfd), and select() refuses any descriptor numbered 1,024 or above (30 readers with a pool of 30 did).
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
 
 
 def _collect_orphan(pid: int) -> int | str:

@@ -302,3 +302,40 @@ def test_a_fork_server_whose_owner_is_killed_removes_its_socket_folder(tmp_path)
     while folder.exists():
         assert time.monotonic() < deadline, f"{folder} was left behind"
         time.sleep(0.1)
+
+
+def test_a_slow_fork_server_does_not_hold_up_the_event_loop(fork_server):
+    """Voilà streams every reader's page on one event loop: while a kernel waits for the fork server (slow to get
+    the CPU when many kernels are busy; here stopped for a second), the loop goes on serving the others."""
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    async def start_while_counting() -> tuple[int, AsyncKernelManager]:
+        km = AsyncKernelManager(
+            kernel_name=provisioner.KERNEL_NAME, kernel_spec_manager=provisioner.kernel_spec_manager()
+        )
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.05)
+                ticks += 1
+
+        counting = asyncio.create_task(ticker())
+        os.kill(fork_server.process.pid, signal.SIGSTOP)
+        asyncio.get_running_loop().call_later(1.0, os.kill, fork_server.process.pid, signal.SIGCONT)
+        try:
+            await km.start_kernel()
+        finally:
+            os.kill(fork_server.process.pid, signal.SIGCONT)
+            counting.cancel()
+        return ticks, km
+
+    ticks, km = asyncio.run(start_while_counting())
+    try:
+        assert km.provisioner.forked  # the kernel came from the server once it went on
+        assert ticks >= 10  # the loop ran through the stopped second (it did not tick at all when blocked)
+    finally:
+        run_sync(km.shutdown_kernel)(now=True)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import resource
+import subprocess
 import sys
 
+import pytest
 from jupyter_client.provisioning import KernelProvisionerFactory
 
 from kompas_helpers import cli, serve
-from kompas_helpers.kernels import protocol, provisioner
+from kompas_helpers.kernels import client, protocol, provisioner
 
 
 def test_only_ipykernel_launcher_of_this_python_is_forked():
@@ -62,3 +67,38 @@ def test_pages_wait_for_late_output_and_refill_after_the_set_delay():
     assert config.VoilaExecutor.iopub_timeout == 90  # nbclient's 4 s dropped figures under load
     assert config.VoilaKernelManager.fill_delay == 2.5
     assert cli.build_parser().parse_args(["serve", "--refill-delay", "1"]).refill_delay == 1.0
+
+
+def test_serve_command_defaults_are_the_serve_options_defaults():
+    """`kompas serve` without options serves exactly as ServeOptions() does (one default, not two that drift)."""
+    args = cli.build_parser().parse_args(["serve"])
+    defaults = serve.ServeOptions()
+    for field in ("port", "token", "pool_size", "refill_delay", "cell_timeout", "cull_idle_timeout", "cull_interval"):
+        assert getattr(args, field) == getattr(defaults, field), field
+    assert args.no_preheat is not defaults.preheat and args.no_fork is not defaults.fork
+    # A page whose browser is slow to connect keeps its kernel for minutes, not one (see ServeOptions).
+    assert defaults.cull_idle_timeout >= 300
+
+
+def test_a_kernels_exit_is_seen_on_a_descriptor_above_select_limit():
+    """A server with many pages open holds more than 1,024 descriptors; a kernel's pidfd may be numbered above
+    select()'s limit, and its exit must still be seen (30 readers with a pool of 30 broke on select())."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    high = 1500
+    if hard != resource.RLIM_INFINITY and hard <= high:
+        pytest.skip(f"this system allows only {hard} open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, high + 1), hard))
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    pidfd = os.pidfd_open(child.pid)
+    try:
+        os.dup2(pidfd, high)
+        kernel = client.ForkedKernel(server=None, pid=child.pid, pidfd=high)
+        assert not kernel._exited()
+        child.stdin.close()
+        child.wait(timeout=30)
+        assert kernel._exited()
+    finally:
+        os.close(pidfd)
+        with contextlib.suppress(OSError):
+            os.close(high)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
