@@ -148,13 +148,17 @@ body .jupyter-widgets.jupyter-widget-tab > .lm-TabBar .lm-TabBar-tab:not(.lm-mod
 </style>"""
 
 
+# The class of every figure's <img> on a page (the page copy's script and the browser tests find figures by it).
+FIGURE_CLASS = "kompas-figure"
+
+
 def figure_html(fig, alt: str) -> str:
     """A matplotlib Figure as an <img> (PNG inline, cropped to its caption) with a text alternative."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     alt = " ".join([alt.rstrip(".") + ".", figures.findings_of(fig)]).strip()
-    return f'<img class="kompas-figure" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+    return f'<img class="{FIGURE_CLASS}" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
 def messages_html(messages: list[str]) -> str:

@@ -12,11 +12,10 @@ from playwright.sync_api import expect
 from kompas_helpers import kommuner, widgets
 from kompas_helpers.organisation import facts
 from tests.browser.axe import assert_accessible
+from tests.browser.selectors import LIVE_FIGURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
-FIGURE = ".widget-html img.kompas-figure"
 HEADING = ".kompas-heading h1"
 # A kommune supervising a single organisation keeps the run small: four reports, one sheet and the index.
 RUN_KOMMUNE = "849"
@@ -24,14 +23,14 @@ RUN_KOMMUNE = "849"
 
 def test_dashboard_passes_axe(page, voila_server):
     page.goto(voila_server.url(query="kommune=751"))
-    expect(page.locator(FIGURE).first).to_be_visible()
+    expect(page.locator(LIVE_FIGURE).first).to_be_visible()
     expect(page.locator(HEADING)).to_contain_text("Aarhus")
     assert_accessible(page, "the dashboard (Aarhus)")
 
 
 def test_compare_passes_axe(page, voila_server):
     page.goto(voila_server.url("compare.ipynb", "indicator=E1&kommune=751"))
-    expect(page.locator(FIGURE)).to_have_count(3)
+    expect(page.locator(LIVE_FIGURE)).to_have_count(3)
     expect(page.locator("table.kompas-table").first).to_be_visible()
     expect(page.locator(HEADING)).to_have_text("Sammenlign kommuner: Aarhus")
     assert_accessible(page, "Sammenlign kommuner (E1, Aarhus)")

@@ -9,13 +9,14 @@ from playwright.sync_api import expect
 
 from kompas_helpers import kommuner, registry, widgets
 from kompas_helpers.report.ranking import kommune_ranking_table
+from tests.browser.selectors import LIVE_FIGURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
 def test_deep_link_ranks_all_kommuner_with_map_coverage_and_the_national_value(page, voila_server):
     page.goto(voila_server.url("compare.ipynb", "indicator=S4&kommune=751&year=2025"))
-    figures = page.locator(".widget-html img.kompas-figure")
+    figures = page.locator(LIVE_FIGURE)
     expect(figures).to_have_count(3)
     # The alt text names the chart and states what it shows (findings: the kommune's rank, where it lies).
     expect(figures.nth(0)).to_have_attribute(
@@ -48,7 +49,7 @@ def test_deep_link_ranks_all_kommuner_with_map_coverage_and_the_national_value(p
 
 def test_changing_indicator_updates_the_figures_in_place(page, voila_server):
     page.goto(voila_server.url("compare.ipynb", "indicator=E1&kommune=101"))
-    ranking = page.locator(".widget-html img.kompas-figure").first
+    ranking = page.locator(LIVE_FIGURE).first
     expect(ranking).to_have_attribute("alt", re.compile(r"^E1 "))
     page.get_by_label("Målepunkt").select_option(label=f"G2 {registry.get('G2').name_da}")
     expect(ranking).to_have_attribute("alt", re.compile(r"^G2 "))
@@ -58,5 +59,5 @@ def test_changing_indicator_updates_the_figures_in_place(page, voila_server):
 def test_unknown_indicator_in_url_gives_a_danish_message(page, voila_server):
     page.goto(voila_server.url("compare.ipynb", "indicator=Z9&kommune=751"))
     expect(page.locator(".kompas-message")).to_contain_text("Indikatoren Z9 findes ikke.")
-    expect(page.locator(".widget-html img.kompas-figure").first).to_be_visible()
+    expect(page.locator(LIVE_FIGURE).first).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("Traceback")

@@ -9,11 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from kompas_helpers import fmt, kommuner, widgets
+from tests.browser.selectors import LIVE_FIGURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
-FIGURE = ".widget-html img.kompas-figure"
 HEADING = ".kompas-heading h1"
 HEADLINE = ".kompas-headline"
 MESSAGE = ".kompas-message"
@@ -25,7 +24,7 @@ def headline_dwellings(kommune_code: str, year: int) -> str:
 
 
 def first_figure(page):
-    figure = page.locator(FIGURE).first
+    figure = page.locator(LIVE_FIGURE).first
     expect(figure).to_be_visible()
     expect(figure).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
     return figure
@@ -43,7 +42,7 @@ def test_default_kommune_renders_and_switching_kommune_updates_in_place(page, vo
 
     expect(page.locator(HEADING)).to_contain_text("Aarhus")
     expect(page.locator(HEADLINE)).to_contain_text(headline_dwellings("751", latest))
-    expect(page.locator(FIGURE).first).not_to_have_attribute("src", old_src)
+    expect(page.locator(LIVE_FIGURE).first).not_to_have_attribute("src", old_src)
     # The dimension tabs are drawn for the chosen kommune when opened.
     page.get_by_role("tab", name="Miljø").click()
     expect(page.get_by_role("heading", name="E1 Energiforbrug")).to_be_visible()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.selectors import LIVE_FIGURE
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
-FIGURE = ".widget-html img.kompas-figure"
 DASHBOARD_LINK = "Gå til Kommunens ESG-kompas"
 # Addresses no route serves: a notebook that is not there (Voilà's render handler), a folder that is not there
 # (Voilà's tree handler), and URLs that match none of Voilà's routes at all (Tornado's default handler).
@@ -53,7 +53,7 @@ def test_unknown_addresses_get_the_danish_404_page(page, voila_server, path):
 def test_the_404_page_leads_back_to_the_dashboard(page, voila_server):
     page.goto(voila_server.url("findes-ikke.ipynb"))
     page.get_by_role("link", name=DASHBOARD_LINK).click()
-    expect(page.locator(FIGURE).first).to_be_visible()
+    expect(page.locator(LIVE_FIGURE).first).to_be_visible()
     expect(page.locator(".kompas-heading h1")).to_contain_text("ESG-kompas")
     assert page.url == voila_server.url()
 

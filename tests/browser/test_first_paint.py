@@ -12,12 +12,12 @@ from playwright.sync_api import expect
 
 from kompas_helpers import fmt, kommuner
 from tests.browser.axe import assert_accessible
+from tests.browser.selectors import FIGURE, LIVE_FIGURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 COPY = "div.kompas-static"
 COPY_TAG = '<div class="kompas-static">'  # as the page's HTML opens the copy
-LIVE_FIGURE = ".widget-html img.kompas-figure"
 FRONT_END = "**/voila/static/voila.js"
 KERNEL_SOCKET = re.compile(r"/api/kernels/[^/]+/channels")
 OUTPUT_JSON = re.compile(r'<script type="application/vnd\.voila\.cell-output\+json">\s*(.*?)\s*</script>', re.S)
@@ -56,8 +56,8 @@ def test_without_the_front_end_the_reader_sees_the_first_drawing(page, voila_ser
     page.goto(voila_server.url(query="kommune=461"))
 
     copy = page.locator(COPY)
-    expect(copy.locator("img.kompas-figure")).to_be_visible()
-    expect(copy.locator("img.kompas-figure")).to_have_attribute("alt", re.compile(kommuner.name("461")))
+    expect(copy.locator(FIGURE)).to_be_visible()
+    expect(copy.locator(FIGURE)).to_have_attribute("alt", re.compile(kommuner.name("461")))
     expect(copy.locator(".kompas-heading h1")).to_contain_text(kommuner.name("461"))
     expect(copy.locator(".kompas-banner")).to_be_visible()
     expect(copy).to_contain_text("Valgene bliver klar om et øjeblik.")

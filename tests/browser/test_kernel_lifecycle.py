@@ -12,12 +12,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import start_server, stop_server
+from tests.browser.selectors import LIVE_FIGURE
 from tests.fixtures.kernels import stale_kernel_sockets
 
 pytestmark = pytest.mark.browser
-
-# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
-FIGURE = ".widget-html img.kompas-figure"
 
 
 def session_processes(sid: int) -> list[str]:
@@ -49,7 +47,7 @@ def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(brow
         context.set_default_timeout(120_000)
         page = context.new_page()
         page.goto(server.url(query="kommune=751"))
-        expect(page.locator(FIGURE).first).to_be_visible(timeout=120_000)
+        expect(page.locator(LIVE_FIGURE).first).to_be_visible(timeout=120_000)
         kernel_id = json.loads(page.locator("#jupyter-config-data").text_content())["kernelId"]
         assert server.kernel_exists(kernel_id)
         kernels = [p for p in session_processes(server.process.pid) if "ipykernel" in p or "kernels.server" in p]

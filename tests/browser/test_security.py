@@ -11,11 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CULL_IDLE_TIMEOUT
+from tests.browser.selectors import LIVE_FIGURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
 
-# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
-FIGURE = ".widget-html img.kompas-figure"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 # Sends one message on the page's kernel channels and collects what comes back for a while.
@@ -51,7 +50,7 @@ def kernel_id(page) -> str:
 def test_execute_request_over_the_kernel_websocket_is_refused(page, voila_server, tmp_path):
     marker = tmp_path / "executed.txt"
     page.goto(voila_server.url())
-    expect(page.locator(FIGURE).first).to_be_visible()
+    expect(page.locator(LIVE_FIGURE).first).to_be_visible()
     kid = kernel_id(page)
 
     # The channel itself works: a kernel_info_request is answered ...
@@ -80,13 +79,13 @@ def test_every_request_stays_on_this_machine(page, voila_server):
     page.on("request", lambda request: requests.append(request.url))
     page.on("websocket", lambda ws: requests.append(ws.url))
     page.goto(voila_server.url(query="kommune=461"))
-    expect(page.locator(FIGURE).first).to_be_visible()
+    expect(page.locator(LIVE_FIGURE).first).to_be_visible()
     page.get_by_label("Kommune").select_option(label="Aalborg")
     expect(page.locator(".kompas-heading h1")).to_contain_text("Aalborg")
     page.get_by_role("tab", name="Social").click()
     expect(page.get_by_role("heading", name="S1 Medarbejdertrivsel")).to_be_visible()
     page.goto(voila_server.url("compare.ipynb", "indicator=E1"))
-    expect(page.locator(FIGURE).first).to_be_visible()
+    expect(page.locator(LIVE_FIGURE).first).to_be_visible()
 
     remote = [url for url in requests if not url.startswith("data:") and urlparse(url).hostname not in LOCAL_HOSTS]
     assert len(requests) > 20
@@ -104,7 +103,7 @@ def test_ten_sessions_render_at_once_and_their_kernels_go_away(browser, voila_se
         pages.append(page)
     kernel_ids = []
     for page in pages:
-        expect(page.locator(FIGURE).first).to_be_visible()
+        expect(page.locator(LIVE_FIGURE).first).to_be_visible()
         expect(page.locator(".kompas-heading h1")).to_contain_text("ESG-kompas")
         kernel_ids.append(kernel_id(page))
     assert len(set(kernel_ids)) == 10

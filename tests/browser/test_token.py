@@ -9,12 +9,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import start_server, stop_server
+from tests.browser.selectors import FIGURE, LIVE_FIGURE
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 TOKEN = "udvalg-7f3a9c"
-# The live widgets' figure (the page's HTML carries a copy of the first drawing until they show it).
-FIGURE = ".widget-html img.kompas-figure"
 KERNEL_STARTED = "Kernel started:"
 
 
@@ -42,13 +41,13 @@ def test_token_is_required_and_the_link_with_it_opens_the_dashboard(page, token_
     response = page.goto(token_server.url())
     assert urlparse(page.url).path == "/login" and response.status == 200
     assert "jupyter-config-data" not in page.content()
-    assert page.locator("img.kompas-figure").count() == 0  # no figure at all, not even the first drawing
+    assert page.locator(FIGURE).count() == 0  # no figure at all, not even the first drawing
     assert KERNEL_STARTED not in token_server.log_text()
 
     # With the token the dashboard renders, and its widgets work over the kernel websocket (authorised by the cookie).
     response = page.goto(token_server.url(query=f"token={TOKEN}&kommune=461"))
     assert response.status == 200
-    expect(page.locator(FIGURE).first).to_be_visible()
+    expect(page.locator(LIVE_FIGURE).first).to_be_visible()
     expect(page.locator(".kompas-heading h1")).to_contain_text("Odense")
     page.get_by_label("Kommune").select_option(label="Aarhus")
     expect(page.locator(".kompas-heading h1")).to_contain_text("Aarhus")
@@ -85,14 +84,14 @@ def test_the_login_page_is_danish_self_contained_and_logs_in_with_the_token(page
         "Adgangskoden er forkert. Tjek, at du har skrevet den rigtigt, og prøv igen."
     )
     assert "Invalid credentials" not in page.content()
-    assert page.locator("img.kompas-figure").count() == 0  # no figure at all, not even the first drawing
+    assert page.locator(FIGURE).count() == 0  # no figure at all, not even the first drawing
     # The login page (twice) loaded nothing from anywhere but the server itself.
     assert hosts == {"127.0.0.1"}
 
     # The right token, typed into the field: back to the page asked for, with its parameters.
     page.get_by_label("Adgangskode (token)").fill(TOKEN)
     page.get_by_role("button", name="Log ind").click()
-    expect(page.locator(FIGURE).first).to_be_visible()
+    expect(page.locator(LIVE_FIGURE).first).to_be_visible()
     assert urlparse(page.url).path == "/voila/render/dashboard.ipynb"
     assert parse_qs(urlparse(page.url).query) == {"kommune": ["461"]}
     expect(page.locator(".kompas-heading h1")).to_contain_text("Odense")
