@@ -8,7 +8,6 @@ when the server refuses, it starts the kernel the way jupyter_client's LocalProv
 
 from __future__ import annotations
 
-import asyncio
 import os
 import pathlib
 import subprocess
@@ -87,9 +86,7 @@ class ForkProvisioner(LocalProvisioner):
         if not reason:
             assert server is not None
             try:
-                # In a thread: the request waits for the fork server, which may be slow to get the CPU when many
-                # kernels are busy, and the event loop (Voilà's, streaming every other reader's page) must not wait.
-                kernel = await asyncio.to_thread(_fork, server, cmd, kwargs)
+                kernel = _fork(server, cmd, kwargs)
             except client.ForkError as exc:
                 reason = str(exc)
             else:
