@@ -89,6 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cull_interval=args.cull_interval,
         data=args.data or "",
         fork=not args.no_fork,
+        snapshots=not args.no_snapshots,
     )
     query = f"?token={args.token}" if args.token else ""
     url = f"http://127.0.0.1:{args.port}/voila/render/dashboard.ipynb{query}"
@@ -179,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cull-interval", type=int, default=10, help="seconds between checks for idle kernels")
     p.add_argument("--no-fork", action="store_true", help="start each page's kernel afresh instead of forking it")
+    p.add_argument(
+        "--no-snapshots",
+        action="store_true",
+        help="do not draw the pages' first views in advance (each page then shows what its kernel draws)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("run", help="execute the report templates for kommuner (HTML, notebooks, nøgletal.xlsx)")

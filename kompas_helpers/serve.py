@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, replace
 
 from traitlets.config import Config
 
 from kompas_helpers import paths
 from kompas_helpers.kernels import protocol
-from kompas_helpers.serve_handlers import IdentityProvider, NotFoundHandler
+from kompas_helpers.serve_handlers import SNAPSHOTS_SETTING, IdentityProvider, NotFoundHandler, PageHandler
 
 # Cells with this tag block a preheated kernel until a reader's request arrives, so they must never time out.
 WAIT_TAG = "wait-for-request"
@@ -43,6 +47,10 @@ class ServeOptions:
     # Unix sockets of their own (provisioner.use_ipc): on TCP ports, one page kernel died on "Address already in
     # use" and jupyter_client restarted it on the same taken ports.
     fork: bool = True
+    # The pages' first views drawn in advance by a process at the lowest CPU priority (page_snapshots), off with
+    # `kompas serve --no-snapshots`. The folder they are stored in; made by `run`.
+    snapshots: bool = True
+    snapshot_store: str = ""
 
 
 def cell_timeout(seconds: int):
@@ -67,6 +75,8 @@ def voila_config(options: ServeOptions) -> Config:
     c.Voila.config_file_paths = []
     # URLs outside Voilà's routes get the template's Danish 404 page too (Tornado's own page is bare English).
     c.Voila.tornado_settings = {"default_handler_class": NotFoundHandler}
+    if options.snapshots and options.snapshot_store:
+        c.Voila.tornado_settings[SNAPSHOTS_SETTING] = options.snapshot_store
     # With a token, a reader without it gets the template's Danish login page (Jupyter Server's is English).
     c.Voila.identity_provider_class = IdentityProvider
 
@@ -115,9 +125,54 @@ def voila_config(options: ServeOptions) -> Config:
     return c
 
 
+def voila_app():
+    """Voilà's application with our page handler (serve_handlers.PageHandler) on its page routes."""
+    from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    class KompasVoila(Voila):
+        def init_handlers(self):
+            return [
+                (route, PageHandler, *rest) if handler is TornadoVoilaHandler else (route, handler, *rest)
+                for route, handler, *rest in super().init_handlers()
+            ]
+
+    return KompasVoila
+
+
+def _lowest_priority() -> None:
+    """In the warming process (its own session, so its own autogroup): the lowest CPU priority, so that readers'
+    kernels and the server always come first. Linux schedules by autogroup, so its nice value must be set too."""
+    os.nice(19)
+    try:
+        with open("/proc/self/autogroup", "w") as autogroup:
+            autogroup.write("19")
+    except OSError:
+        pass  # no autogroups (another kernel or system): the process's own nice value is all there is
+
+
+def start_snapshots(store: str) -> subprocess.Popen:
+    """Start drawing the pages' first views into `store` (page_snapshots.warm); its log lines go to the server's."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "kompas_helpers.page_snapshots", store],
+        start_new_session=True,
+        preexec_fn=_lowest_priority,
+    )
+
+
+def stop_snapshots(process: subprocess.Popen, store: str) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    shutil.rmtree(store, ignore_errors=True)
+
+
 def run(options: ServeOptions) -> int:
     """Start Voilà on the notebooks folder and block until it is stopped (Ctrl-C or SIGTERM)."""
-    from voila.app import Voila
 
     # Kernels (preheated ones too) inherit the server's environment.
     if options.data:
@@ -134,9 +189,16 @@ def run(options: ServeOptions) -> int:
         server = client.start(paths.NOTEBOOKS_DIR)
         if server is not None:
             server.wait_ready()  # its imports first: Voilà's first kernels would otherwise wait for them
+    warmer = None
+    if options.snapshots:
+        store = tempfile.mkdtemp(prefix="kompas-pages-")
+        warmer = start_snapshots(store)
+        options = replace(options, snapshot_store=store)
     try:
-        Voila.launch_instance(argv=[], config=voila_config(replace(options, fork=fork)))
+        voila_app().launch_instance(argv=[], config=voila_config(replace(options, fork=fork)))
     finally:
+        if warmer is not None:
+            stop_snapshots(warmer, options.snapshot_store)
         if fork:
             client.stop()  # the server kills and collects any kernel Voilà left behind
     return 0

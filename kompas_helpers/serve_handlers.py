@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
+from voila.tornado.handler import TornadoVoilaHandler
 from voila.voila_identity_provider import VoilaLoginHandler
+
+from kompas_helpers import page_snapshots
 
 
 class _ProjectTemplates:
@@ -58,3 +63,63 @@ class IdentityProvider(PasswordIdentityProvider):
             handler.current_user = user  # what the handler sets next; the token is made for this user
             handler.xsrf_token  # noqa: B018
         return user
+
+
+# The Tornado setting naming the folder of the pages' stored first views (kompas_helpers.page_snapshots).
+SNAPSHOTS_SETTING = "kompas_page_snapshots"
+
+
+class PageHandler(TornadoVoilaHandler):
+    """Voilà's page handler, sending a page's stored first view (page_snapshots) before its kernel has run a cell.
+
+    When the address has a stored view and the page's HTML up to its cells (the "head": template text, the same for
+    every request of a page) is known, the head and the view are sent at once, before Voilà has a kernel for the
+    request; Voilà's own head is then left out of the stream. The head is known from a page already sent, or from a
+    preheated kernel that has rendered it. In the stream, the kernel's copy of the same view is left out.
+    """
+
+    heads: dict[str, str] = {}  # page path -> its head as last sent; template text, so the same for the server's life
+
+    @web.authenticated
+    async def get(self, path=None):
+        view = page_snapshots.lookup(self.settings.get(SNAPSHOTS_SETTING), path or "", self.request.query)
+        head = (self.heads.get(path) or self._preheated_head(path)) if view is not None else None
+        splice = page_snapshots.Splice(view, head)
+        if head is not None:
+            # What Voilà's handler sets before its first text; it is sent with this first flush.
+            self.set_header("Content-Type", "text/html")
+            self.set_header("Cache-Control", "no-cache, no-store, must-revalidate")
+            self.set_header("Pragma", "no-cache")
+            self.set_header("Expires", "0")
+            self.write(page_snapshots.early_text(view, head))
+            self.flush()
+            self.log.info("kompas: første visning sendt før kernen: %s?%s", path, self.request.query)
+        async for html in self.get_generator(path=path):
+            text = splice.feed(html)
+            if splice.head_seen is not None and path and not splice.head_differed:
+                self.heads[path] = splice.head_seen
+            if text:
+                self.write(text)
+                self.flush()
+        if splice.head_differed:
+            self.log.warning("kompas: sidens hoved var ændret efter første visning: %s", path)
+            self.heads.pop(path, None)
+
+    def _preheated_head(self, path: str | None) -> str | None:
+        """The head as a preheated kernel of the page has rendered it, when one has; None otherwise.
+
+        Reads Voilà 0.5's pool (`VoilaKernelManager._pools`: per notebook, tasks resolving to a dict whose "renderer"
+        holds `rendered_cache`). Voilà keeps no public handle on it; if that changes, the first request of a page
+        simply sends its view at the anchor instead of at once (tests/browser/test_page_snapshots.py notices).
+        """
+        pools = getattr(self.kernel_manager, "_pools", None)
+        if not path or not isinstance(pools, dict):
+            return None
+        for item in pools.get(path, ()):
+            if not (isinstance(item, asyncio.Future) and item.done()) or item.cancelled() or item.exception():
+                continue
+            rendered = "".join(getattr(item.result().get("renderer"), "rendered_cache", None) or ())
+            at = rendered.find(page_snapshots.ANCHOR)
+            if at >= 0:
+                return rendered[:at]
+        return None

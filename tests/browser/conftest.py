@@ -96,9 +96,18 @@ def stop_server(server: VoilaServer) -> None:
 
 @pytest.fixture(scope="session")
 def voila_server(tmp_path_factory) -> VoilaServer:
+    """The server most page tests share. Without stored first views (test_page_snapshots has its own server): the
+    pages then show what their kernels draw, whenever a test runs."""
     log = tmp_path_factory.mktemp("voila") / "server.log"
     server = start_server(
-        log, "--pool-size", "2", "--cull-idle-timeout", str(CULL_IDLE_TIMEOUT), "--cull-interval", str(CULL_INTERVAL)
+        log,
+        "--pool-size",
+        "2",
+        "--cull-idle-timeout",
+        str(CULL_IDLE_TIMEOUT),
+        "--cull-interval",
+        str(CULL_INTERVAL),
+        "--no-snapshots",
     )
     yield server
     stop_server(server)

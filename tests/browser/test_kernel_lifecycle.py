@@ -19,7 +19,8 @@ pytestmark = pytest.mark.browser
 
 
 def session_processes(sid: int) -> list[str]:
-    """Every process in the session `sid` or started by its leader, and every kernel or zombie reparented to us."""
+    """Every process in the session `sid` or started by its leader (the page-view drawer among them), and every kernel,
+    page-view drawer or zombie reparented to us."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -29,7 +30,8 @@ def session_processes(sid: int) -> list[str]:
             command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:100]
         except OSError:
             continue
-        orphan = int(fields[1]) == os.getpid() and (fields[0] == "Z" or "kernel" in command)
+        ours = "kernel" in command or "page_snapshots" in command
+        orphan = int(fields[1]) == os.getpid() and (fields[0] == "Z" or ours)
         if int(fields[3]) == sid or int(fields[1]) == sid or orphan:
             found.append(f"{entry} {fields[0]} {command}")
     return found

@@ -76,6 +76,7 @@ def test_serve_command_defaults_are_the_serve_options_defaults():
     for field in ("port", "token", "pool_size", "refill_delay", "cell_timeout", "cull_idle_timeout", "cull_interval"):
         assert getattr(args, field) == getattr(defaults, field), field
     assert args.no_preheat is not defaults.preheat and args.no_fork is not defaults.fork
+    assert args.no_snapshots is not defaults.snapshots
     # A page whose browser is slow to connect keeps its kernel for minutes, not one (see ServeOptions).
     assert defaults.cull_idle_timeout >= 300
 

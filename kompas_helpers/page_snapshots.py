@@ -1,0 +1,250 @@
+"""First views of the pages, drawn before any reader asks for them, so that a page's HTML can carry one at once.
+
+`kompas serve` starts `warm` in a process of its own at the lowest CPU priority: it draws the dashboard's and the
+comparison page's first view for each kommune's deep link (`?kommune=751`) and for the bare page, exactly as a page
+kernel draws it (`page_copy.static_html` of the page's root after `open()`), and stores each as a file. When a reader
+asks for one of those addresses, the server's page handler (`serve_handlers.PageHandler`) puts the stored view into
+the page's HTML before the kernel has run a single cell, and leaves out the copy the kernel then makes of the same
+view: the reader sees the page's figures while the kernel still works, and the live widgets replace the view as
+before. Any other address (another year, an unknown kommune) gets the kernel's own copy, as without this module.
+
+The views are stored under a key of the dataset's files (names, sizes and modification times): if the data change
+while the server runs, no stored view matches them any more and every page shows what its kernel draws.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import hashlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from kompas_helpers import paths
+
+# The pages that have stored first views, and the class drawing each (in kompas_helpers.widgets).
+PAGES = {"dashboard.ipynb": "DashboardApp", "compare.ipynb": "CompareApp"}
+# What the warming process writes to the server's log when every view is stored.
+READY_LINE_DA = "kompas: sidernes første visning er klar for {count} adresser"
+# The stored view goes into the page's HTML just before this element of the kompas Voilà template.
+ANCHOR = '<div id="rendered_cells"'
+# The kompas Voilà template wraps the kernel's copy of a page's first view in these comments (see index.html.j2).
+COPY_START = "<!--kompas-static-->"
+COPY_END = "<!--/kompas-static-->"
+# The class of the element carrying a stored view (the template's script removes it when the live widgets show).
+SNAPSHOT_CLASS = "kompas-snapshot"
+_KOMMUNE = re.compile(r"\d{3}")
+
+
+def file_name(page: str, query: str) -> str | None:
+    """The stored view's file name for a request of `page` with `query`; None when no view is stored for it.
+
+    Only the bare page and a deep link naming nothing but a kommune (`kommune=751`) have stored views.
+    """
+    if page not in PAGES:
+        return None
+    pairs = parse_qsl(query, keep_blank_values=True)
+    stem = page.removesuffix(".ipynb")
+    if not pairs:
+        return f"{stem}.html"
+    if len(pairs) == 1 and pairs[0][0] == "kommune" and _KOMMUNE.fullmatch(pairs[0][1]):
+        return f"{stem}-{pairs[0][1]}.html"
+    return None
+
+
+def data_key(folder: Path | None = None) -> str:
+    """A key of the dataset's files as they are now (names, sizes, modification times): cheap enough per request."""
+    folder = paths.data_folder(str(folder) if folder else os.environ.get(paths.DATA_ENV) or None)
+    digest = hashlib.sha256(str(folder.resolve()).encode())
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def lookup(store: str | Path | None, page: str, query: str) -> str | None:
+    """The stored first view for this request, or None (no store, no view for the address, data changed since)."""
+    if not store:
+        return None
+    name = file_name(page, query)
+    if name is None:
+        return None
+    try:
+        return (Path(store) / data_key() / name).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def snapshot_html(view: str) -> str:
+    """The element the page's HTML carries a stored view in; it hides Voilà's loading text (the page is there)."""
+    hide_loading = "<style>#loading { display: none !important; }</style>"
+    return f'<div class="kompas-static {SNAPSHOT_CLASS}">{hide_loading}{view}</div>'
+
+
+class Splice:
+    """Puts a stored view into a page's HTML as it streams out, and drops the kernel's copy of the same view.
+
+    Fed the page's chunks in order. Without `head`, the view goes in just before `ANCHOR`; with `head` (the HTML up to
+    `ANCHOR`, already sent with the view before Voilà had anything to send), the stream's own text up to `ANCHOR` is
+    left out, and `head_differed` says whether it was not the same. Either way, everything between `COPY_START` and
+    `COPY_END` (the kernel's copy) is left out. The comments are whole template text, so each arrives within one
+    chunk, but the copy between them may come in several. `head_seen` is the stream's own text up to `ANCHOR`.
+    """
+
+    def __init__(self, view: str | None, head: str | None = None):
+        self.view = view
+        self.head = head
+        self.head_seen: str | None = None
+        self.head_differed = False
+        self._before: list[str] = []
+        self._dropping = False
+
+    def feed(self, chunk: str) -> str:
+        if self.head_seen is None:
+            self._before.append(chunk)
+            text = "".join(self._before)
+            at = text.find(ANCHOR)
+            if at < 0:
+                return "" if self.head is not None else chunk
+            self.head_seen = text[:at]
+            if self.head is not None:
+                self.head_differed = self.head_seen != self.head
+                return self._drop_copy(text[at:])
+            start = len(text) - len(chunk)  # the earlier chunks are sent already
+            if at < start or self.view is None:
+                # The anchor began in a chunk already sent: no place for the view, so the kernel's copy stays.
+                self.view = None
+                return chunk
+            return chunk[: at - start] + snapshot_html(self.view) + self._drop_copy(text[at:])
+        return self._drop_copy(chunk)
+
+    def _drop_copy(self, chunk: str) -> str:
+        if self.view is None:
+            return chunk
+        kept = []
+        while chunk:
+            marker = COPY_END if self._dropping else COPY_START
+            at = chunk.find(marker)
+            if at < 0:
+                if not self._dropping:
+                    kept.append(chunk)
+                break
+            if not self._dropping:
+                kept.append(chunk[:at])
+            chunk = chunk[at + len(marker) :]
+            self._dropping = not self._dropping
+        return "".join(kept)
+
+
+def early_text(view: str, head: str) -> str:
+    """What a page's response starts with when its head is known: the head and the stored view, sent at once."""
+    return head + snapshot_html(view)
+
+
+def notebook_defaults(page: str) -> dict[str, object]:
+    """The page notebook's parameters as its `parameters` cell sets them (its kernel draws the page with these).
+
+    Read with `ast`: the cell's lines are annotated assignments with comments (`kommune_code: str = "101"  # …`),
+    which `papermill.inspect_notebook` cannot parse.
+    """
+    import nbformat
+
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / page, as_version=4)
+    cell = next(c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    found: dict[str, object] = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            found[node.target.id] = ast.literal_eval(node.value)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            found[node.targets[0].id] = ast.literal_eval(node.value)
+    return found
+
+
+def draw(page: str, b, params: dict[str, str], defaults: dict[str, object]) -> str:
+    """A page's first view for `params`, as a page kernel shows it when the page opens.
+
+    The page is made with the notebook's parameters (`defaults`) and drawn inside a running event loop, as in a
+    kernel: it then draws only what a kernel draws before it displays the page (the rest would follow step by step,
+    and is dropped here).
+    """
+    from kompas_helpers import page_copy, widgets
+
+    async def first_view() -> str:
+        app = getattr(widgets, PAGES[page])(b, **defaults)
+        view = page_copy.static_html(app.open(params))
+        app.cancel()
+        return view
+
+    return asyncio.run(first_view())
+
+
+def addresses() -> Iterator[tuple[str, dict[str, str]]]:
+    """Every (page, parameters) with a stored view: each kommune's deep link first, both pages in turn, then the
+    bare pages (whose default kommune's view is the same drawing)."""
+    from kompas_helpers import kommuner
+
+    for kommune in kommuner.all_kommuner():
+        for page in PAGES:
+            yield page, {"kommune": kommune.code}
+    for page in PAGES:
+        yield page, {}
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def warm(store: Path) -> int:
+    """Draw and store every page's first view (see `addresses`); returns how many were stored.
+
+    Stops early when the server that started it is gone, and stores nothing more once the data have changed.
+    """
+    from kompas_helpers import widgets
+
+    parent = os.getppid()
+    key = data_key()
+    folder = store / key
+    folder.mkdir(parents=True, exist_ok=True)
+    b = widgets.load_bundle()
+    defaults = {page: notebook_defaults(page) for page in PAGES}
+    count = 0
+    for page, params in addresses():
+        if os.getppid() != parent or data_key() != key:
+            break
+        name = file_name(page, "&".join(f"{k}={v}" for k, v in params.items()))
+        _write_atomic(folder / name, draw(page, b, params, defaults[page]))
+        count += 1
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kompas_helpers.page_snapshots STORE`: what `kompas serve` starts (at the lowest priority)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("brug: python -m kompas_helpers.page_snapshots MAPPE", file=sys.stderr)
+        return 2
+    try:
+        count = warm(Path(args[0]))
+    except Exception as exc:  # the pages still work without stored views: each then shows what its kernel draws
+        problem = f"{type(exc).__name__}: {exc}"
+        print(f"kompas: sidernes første visning blev ikke tegnet på forhånd ({problem})", file=sys.stderr)
+        return 1
+    print(READY_LINE_DA.format(count=count), file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The pages' first views drawn before any reader asks (`page_snapshots`): which addresses, how they are found, and
+how they go into a page's HTML in place of the kernel's copy."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kompas_helpers import page_snapshots as ps
+from kompas_helpers import paths
+
+HEAD = "<html><head>…</head><body><div id=loading></div>"
+VIEW = '<h1>Aarhus</h1><img class="kompas-figure">'
+KERNEL_COPY = f'{ps.COPY_START}<div class="kompas-static">{VIEW}</div>{ps.COPY_END}'
+CELLS = f'{ps.ANCHOR} style="display: none">\n<div class="cell">{KERNEL_COPY}<script>view</script></div>'
+PAGE = HEAD + CELLS + "</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "expected"),
+    [
+        ("dashboard.ipynb", "", "dashboard.html"),
+        ("dashboard.ipynb", "kommune=751", "dashboard-751.html"),
+        ("compare.ipynb", "kommune=101", "compare-101.html"),
+        ("dashboard.ipynb", "kommune=751&year=2025", None),
+        ("dashboard.ipynb", "year=2025", None),
+        ("dashboard.ipynb", "kommune=0751", None),
+        ("dashboard.ipynb", "kommune=../x", None),
+        ("compare.ipynb", "indicator=E1", None),
+        ("organisation.ipynb", "kommune=751", None),
+        ("udforsk.ipynb", "", None),
+    ],
+)
+def test_only_the_bare_pages_and_kommune_deep_links_have_stored_views(page, query, expected):
+    assert ps.file_name(page, query) == expected
+
+
+def feed_all(splice: ps.Splice, chunks: list[str]) -> str:
+    return "".join(splice.feed(chunk) for chunk in chunks)
+
+
+@pytest.mark.parametrize("size", [1, 7, 50, len(PAGE)])
+def test_without_an_early_head_the_view_goes_before_the_cells_and_the_kernel_copy_is_left_out(size):
+    # Chunks of any size, as long as the anchor and the comments come whole (Voilà sends template text in one piece).
+    chunks = split_keeping(PAGE, size, (ps.ANCHOR, ps.COPY_START, ps.COPY_END))
+    splice = ps.Splice(VIEW)
+
+    out = feed_all(splice, chunks)
+
+    assert out == HEAD + ps.snapshot_html(VIEW) + CELLS.replace(KERNEL_COPY, "") + "</body></html>"
+    assert splice.head_seen == HEAD and not splice.head_differed
+
+
+def split_keeping(text: str, size: int, whole: tuple[str, ...]) -> list[str]:
+    """`text` in pieces of `size` characters, except that no piece boundary falls inside one of `whole`."""
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        for token in whole:
+            found = text.find(token, max(0, start - len(token)))
+            while 0 <= found < end:
+                if found < end < found + len(token):
+                    end = found + len(token)
+                found = text.find(token, found + 1)
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+def test_with_an_early_head_voila_s_own_head_is_left_out_and_compared():
+    splice = ps.Splice(VIEW, HEAD)
+    early = ps.early_text(VIEW, HEAD)
+
+    out = feed_all(splice, [HEAD[:10], HEAD[10:], CELLS])
+
+    assert early + out == HEAD + ps.snapshot_html(VIEW) + CELLS.replace(KERNEL_COPY, "")
+    assert not splice.head_differed
+
+    changed = ps.Splice(VIEW, HEAD)
+    feed_all(changed, ["<html>another head", CELLS])
+    assert changed.head_differed and changed.head_seen == "<html>another head"
+
+
+def test_without_a_view_the_page_passes_unchanged_and_its_head_is_learnt():
+    splice = ps.Splice(None)
+    assert feed_all(splice, [HEAD, CELLS]) == HEAD + CELLS
+    assert splice.head_seen == HEAD
+
+
+def test_an_anchor_split_over_chunks_already_sent_keeps_the_kernel_copy():
+    at = PAGE.index(ps.ANCHOR) + 5
+    splice = ps.Splice(VIEW)
+    assert feed_all(splice, [PAGE[:at], PAGE[at:]]) == PAGE
+    assert splice.view is None
+
+
+def test_the_snapshot_hides_voila_s_loading_text_and_is_marked():
+    shown = ps.snapshot_html(VIEW)
+    assert shown.startswith(f'<div class="kompas-static {ps.SNAPSHOT_CLASS}">')
+    assert "#loading { display: none !important; }" in shown and shown.endswith(VIEW + "</div>")
+
+
+def test_notebook_defaults_are_the_parameters_cell_s_values():
+    assert ps.notebook_defaults("dashboard.ipynb") == {"kommune_code": "101", "year": 0}
+    assert ps.notebook_defaults("compare.ipynb") == {"indicator": "E1", "kommune_code": "101", "year": 0}
+
+
+@pytest.fixture
+def dataset(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "afdelinger.csv").write_text("a,b\n1,2\n")
+    monkeypatch.setenv(paths.DATA_ENV, str(folder))
+    return folder
+
+
+def test_a_stored_view_is_found_only_while_the_data_are_unchanged(tmp_path, dataset):
+    store = tmp_path / "store"
+    (store / ps.data_key()).mkdir(parents=True)
+    (store / ps.data_key() / "dashboard-751.html").write_text(VIEW, encoding="utf-8")
+
+    assert ps.lookup(store, "dashboard.ipynb", "kommune=751") == VIEW
+    assert ps.lookup(store, "dashboard.ipynb", "kommune=461") is None  # not (yet) drawn
+    assert ps.lookup(store, "dashboard.ipynb", "kommune=751&year=2024") is None
+    assert ps.lookup(None, "dashboard.ipynb", "kommune=751") is None
+
+    stat = (dataset / "afdelinger.csv").stat()
+    os.utime(dataset / "afdelinger.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert ps.lookup(store, "dashboard.ipynb", "kommune=751") is None
+    (dataset / "afdelinger.csv").write_text("a,b\n1,3\n")
+    (dataset / "ny.csv").write_text("")
+    assert ps.lookup(store, "dashboard.ipynb", "kommune=751") is None
+
+
+def test_the_data_key_names_the_folder_and_its_files(tmp_path, dataset):
+    key = ps.data_key()
+    assert ps.data_key(dataset) == key
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "afdelinger.csv").write_text("a,b\n1,2\n")
+    assert ps.data_key(other) != key
+
+
+def test_every_kommune_s_deep_link_and_the_bare_pages_are_drawn():
+    found = list(ps.addresses())
+    assert len(found) == 2 * 98 + 2
+    names = {ps.file_name(page, "&".join(f"{k}={v}" for k, v in params.items())) for page, params in found}
+    assert None not in names and len(names) == len(found)
+    assert found[0][1] == {"kommune": "101"} and found[-1] == ("compare.ipynb", {})
+
+
+def test_warm_stores_every_view_atomically_and_says_so(tmp_path, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(ps, "addresses", lambda: iter([("dashboard.ipynb", {"kommune": "751"}), ("compare.ipynb", {})]))
+    monkeypatch.setattr(ps, "draw", lambda page, b, params, defaults: calls.append((page, params)) or f"<p>{page}</p>")
+    monkeypatch.setattr("kompas_helpers.widgets.load_bundle", lambda: None)
+
+    assert ps.main([str(tmp_path)]) == 0
+
+    folder = tmp_path / ps.data_key()
+    assert sorted(p.name for p in folder.iterdir()) == ["compare.html", "dashboard-751.html"]
+    assert (folder / "compare.html").read_text() == "<p>compare.ipynb</p>"
+    assert ps.READY_LINE_DA.format(count=2) in capsys.readouterr().err
+    assert ps.main([]) == 2
+
+
+def test_serve_hands_the_store_to_its_page_handler_unless_told_not_to():
+    # That the handler is on Voilà's page routes is seen in tests/browser/test_page_snapshots.py (its log line).
+    from kompas_helpers import cli, serve, serve_handlers
+
+    with_store = serve.voila_config(serve.ServeOptions(snapshot_store="/somewhere"))
+    assert with_store.Voila.tornado_settings[serve_handlers.SNAPSHOTS_SETTING] == "/somewhere"
+    off = serve.voila_config(serve.ServeOptions(snapshots=False, snapshot_store="/somewhere"))
+    assert serve_handlers.SNAPSHOTS_SETTING not in off.Voila.tornado_settings
+    assert cli.build_parser().parse_args(["serve", "--no-snapshots"]).no_snapshots is True
