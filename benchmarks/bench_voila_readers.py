@@ -1,20 +1,22 @@
-"""30 readers open the dashboard at once: time to each reader's first figure, with and without the fork server.
+"""30 readers open the dashboard at once: time to each reader's first figure, with and without the fork server and
+the stored first views.
 
-For each server in turn (`kompas serve` with kernels forked from the fork server, then plain `kompas serve`, the way
-before; both preheat a pool of 2): one reader alone (first figure), then `--readers` readers at once in one headless
-Chromium, each in its own context on its own kommune's deep link, all asked for at the same moment (a timer in each
-page). A reader's time runs from that moment until its first figure is visible (recorded in the page itself): the
-copy of the first drawing that the page's HTML carries (`page_copy.PageRoot`), or the live widgets' figure if that
-comes first. The time to the live widgets' figure (front end started, kernel connected) is reported beside it, and
-so is the time by which the page's HTML (with the copy) had arrived in full: what the server side alone took. Then
-every page is closed (with its unload handler) and the kernels still running 30 s later are counted.
-Targets: every reader renders, median ≤ 5 s, worst ≤ 10 s, a single reader's first figure ≤ 1.5 s, no kernel of a
-closed page left after 30 s.
-With `--nice-browser` Chromium runs at the lowest CPU priority (nice 19, for its whole session where Linux groups
-the CPU by session): the readers' browsers then take only what the server leaves, as if each reader's browser ran on
-the reader's own machine, and the times show what the server side alone allows on this machine.
-Usage: PYTHONPATH=. .venv/bin/python benchmarks/bench_voila_readers.py [--readers 30] [--only fork|plain]
-       [--nice-browser] [--serve-args "..."]
+For each server in turn (`kompas serve` as it is: kernels forked from the fork server and the pages' first views drawn
+in advance; then the same with `--no-snapshots`; then plain `kompas serve --no-fork --no-snapshots`, the way before; all
+preheat a pool of 2; with stored views, the bench waits until all are drawn): one reader alone (first figure), then
+`--readers` readers at once in one headless Chromium, each in its own context on its own kommune's deep link, all asked
+for at the same moment (a timer in each page). A reader's time runs from that moment until its first figure is visible
+(recorded in the page itself): the stored first view the page's HTML starts with (`page_snapshots`), or else the copy of
+the first drawing that the kernel puts in the page's HTML (`page_copy.PageRoot`), or the live widgets' figure if that
+comes first. The time to the live widgets' figure (front end started, kernel connected) is reported beside it, and so is
+the time by which the page's HTML (with the copy) had arrived in full: what the server side alone took. Then every page
+is closed (with its unload handler) and the kernels still running 30 s later are counted. Targets: every reader renders,
+median ≤ 5 s, worst ≤ 10 s, a single reader's first figure ≤ 1.5 s, no kernel of a closed page left after 30 s. With
+`--nice-browser` Chromium runs at the lowest CPU priority (nice 19, for its whole session where Linux groups the CPU by
+session): the readers' browsers then take only what the server leaves, as if each reader's browser ran on the reader's
+own machine, and the times show what the server side alone allows on this machine.
+Usage: PYTHONPATH=. .venv/bin/python benchmarks/bench_voila_readers.py [--readers 30]
+       [--only fork,fork-no-snapshots,plain] [--nice-browser] [--serve-args "..."]
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from pathlib import Path
 from bench_voila import start, wait_for_pool
 from playwright.sync_api import sync_playwright
 
-from kompas_helpers import kommuner
+from kompas_helpers import kommuner, page_snapshots
 from kompas_helpers.widgets import FIGURE_CLASS
 from tools.chromium import CHROMIUM_ARGS, CHROMIUM_PATH, launch_chromium
 
@@ -157,6 +159,24 @@ def crowd(
     return times, live, delivered, sum(kernel_alive(base, kid) for kid in kernel_ids), cpu
 
 
+# The servers compared, each with its `kompas serve` arguments.
+SERVERS = {
+    "fork": (),
+    "fork-no-snapshots": ("--no-snapshots",),
+    "plain": ("--no-fork", "--no-snapshots"),
+}
+READY = page_snapshots.READY_LINE_DA.split("{")[0]
+
+
+def wait_for_snapshots(log: Path, timeout: float = 600) -> None:
+    """Wait until the server's page-view drawer says every first view is stored."""
+    deadline = time.monotonic() + timeout
+    while READY not in log.read_text():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the pages' first views were not stored in time")
+        time.sleep(0.5)
+
+
 def launch_niced(playwright, folder: Path):
     """Chromium at nice 19 (every process it starts inherits the priority)."""
     wrapper = folder / "chromium-nice"
@@ -171,7 +191,7 @@ def launch_niced(playwright, folder: Path):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", type=int, default=30)
-    parser.add_argument("--only", choices=["fork", "plain"])
+    parser.add_argument("--only", default=",".join(SERVERS), help="the servers to compare, by label, comma-separated")
     parser.add_argument("--nice-browser", action="store_true", help="run Chromium at nice 19")
     parser.add_argument("--serve-args", default="", help="more `kompas serve` arguments, e.g. '--refill-delay 1'")
     args = parser.parse_args()
@@ -180,12 +200,13 @@ def main() -> int:
     results = {}
     with sync_playwright() as playwright:
         browser = launch_niced(playwright, log_dir) if args.nice_browser else launch_chromium(playwright)
-        for label, extra in (("fork", ()), ("plain", ("--no-fork",))):
-            if args.only and label != args.only:
-                continue
+        for label in args.only.split(","):
+            extra = SERVERS[label]
             process, base, log = start(label, log_dir, "--pool-size", "2", *args.serve_args.split(), *extra)
             try:
                 wait_for_pool(log, 1)
+                if "--no-snapshots" not in extra:
+                    wait_for_snapshots(log)
                 single(browser, base)  # untimed: template compilation and the browser's first-visit costs
                 wait_for_pool(log, 2)
                 one, one_live = single(browser, base)
@@ -215,9 +236,10 @@ def main() -> int:
             }
             print(label, json.dumps(results[label]), flush=True)
         browser.close()
-    if len(results) == 2:
-        ratio = results["plain"]["median"] / results["fork"]["median"]
-        print(f"median reader, plain kernels / forked kernels: {ratio:.2f}×")
+    for baseline in ("fork-no-snapshots", "plain"):
+        if "fork" in results and baseline in results and results["fork"]["median"]:
+            ratio = results[baseline]["median"] / results["fork"]["median"]
+            print(f"median reader's first figure, {baseline} / fork (with stored views): {ratio:.2f}×")
     print("targets: every reader renders, median ≤ 5 s, worst ≤ 10 s, single reader ≤ 1.5 s, 0 kernels left")
     return 0
 

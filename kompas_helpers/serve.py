@@ -25,6 +25,13 @@ TEMPLATE = "kompas"
 # The kernel provisioner that forks kernels from the fork server (kompas_helpers/kernels/provisioner.py).
 FORK_PROVISIONER = "kompas-fork"
 DATA_ENV = paths.DATA_ENV  # the dataset folder the pages read
+# The page kernels' CPU priority below this server's. Each kernel leads a session of its own (as jupyter_client
+# starts one), and Linux shares the CPU between sessions: with 28 kernels at work, this server (which sends every
+# page, its style sheets and scripts, and every widget message) got a 29th of the CPU, and 30 readers arriving
+# together saw nothing for 16 s although each page's first view was ready to send. At 15, 28 busy kernels weigh
+# about as much as the server, so it keeps about one core when it needs it; alone, a kernel still gets all that is
+# free.
+KERNEL_NICE = 15
 
 
 @dataclass(frozen=True)
@@ -141,14 +148,9 @@ def voila_app():
 
 
 def _lowest_priority() -> None:
-    """In the warming process (its own session, so its own autogroup): the lowest CPU priority, so that readers'
-    kernels and the server always come first. Linux schedules by autogroup, so its nice value must be set too."""
-    os.nice(19)
-    try:
-        with open("/proc/self/autogroup", "w") as autogroup:
-            autogroup.write("19")
-    except OSError:
-        pass  # no autogroups (another kernel or system): the process's own nice value is all there is
+    """In the warming process (its own session): the lowest CPU priority, so that readers' kernels and the server
+    always come first."""
+    protocol.lower_priority(19)
 
 
 def start_snapshots(store: str) -> subprocess.Popen:
@@ -186,6 +188,7 @@ def run(options: ServeOptions) -> int:
 
         provisioner.register()
         os.environ[protocol.PRELOAD_PAGES_ENV] = "1"  # the server loads the pages' data before its first kernel
+        os.environ[protocol.KERNEL_NICE_ENV] = str(KERNEL_NICE)
         server = client.start(paths.NOTEBOOKS_DIR)
         if server is not None:
             server.wait_ready()  # its imports first: Voilà's first kernels would otherwise wait for them

@@ -37,10 +37,30 @@ IMPORT_TIME_ENV = (
 DISABLE_ENV = "KOMPAS_NO_FORK"
 # Set by `kompas serve`: its fork server also loads the pages' data before it forks (widgets.preload).
 PRELOAD_PAGES_ENV = "KOMPAS_FORK_PRELOAD_PAGES"
+# Set by `kompas serve`: the CPU priority (nice value, 0–19) of every kernel the server forks. See serve.KERNEL_NICE.
+KERNEL_NICE_ENV = "KOMPAS_FORK_KERNEL_NICE"
 # The temporary folder that holds a server's socket (made by client.ForkServer, removed by whichever ends last).
 SOCKET_FOLDER_PREFIX = "kompas-fork-"
 MAX_MESSAGE = 1 << 20
 MAX_FDS = 4
+
+
+def lower_priority(nice: int) -> None:
+    """Lower this process's CPU priority to `nice` (from 0), and its session's, when it leads one.
+
+    Linux (with autogroup scheduling, the default on desktops and servers) shares the CPU first between sessions and
+    only then between the processes of a session, by the session's own nice value (/proc/self/autogroup): a process
+    in a session of its own competes at that value whatever its own nice value says. Lowering a priority is allowed
+    to every user; without autogroups the file is missing or refused and the process's own nice value is what counts.
+    """
+    if nice <= 0:
+        return
+    os.nice(nice)
+    try:
+        with open("/proc/self/autogroup", "w") as autogroup:
+            autogroup.write(str(nice))
+    except OSError:
+        pass
 
 
 def disabled() -> bool:

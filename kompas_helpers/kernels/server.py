@@ -67,6 +67,7 @@ class Server:
     def __init__(self, path: str):
         self.path = path
         self.fingerprint = protocol.fingerprint(dict(os.environ))
+        self.kernel_nice = int(os.environ.get(protocol.KERNEL_NICE_ENV) or 0)
         self.children: dict[int, int | None] = {}  # pid -> exit code once collected (None while running)
         self.sockets: dict[int, list[str]] = {}  # pid -> the Unix socket files its kernel binds (ipc transport)
         self.listener: socket.socket | None = None
@@ -252,6 +253,7 @@ class Server:
         # Its own session and process group, as jupyter_client's launcher gives a kernel (start_new_session): the
         # provisioner signals the group, the kernel's own subprocesses included.
         os.setsid()
+        protocol.lower_priority(self.kernel_nice)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)  # not the owner's pipe: the server must see EOF when its owner goes
         os.close(devnull)

@@ -302,3 +302,39 @@ def test_a_fork_server_whose_owner_is_killed_removes_its_socket_folder(tmp_path)
     while folder.exists():
         assert time.monotonic() < deadline, f"{folder} was left behind"
         time.sleep(0.1)
+
+
+PRIORITY = """
+import os, json
+from pathlib import Path
+autogroup = Path("/proc/self/autogroup")
+print(json.dumps({
+    "nice": os.getpriority(os.PRIO_PROCESS, 0),
+    "autogroup": autogroup.read_text().split()[-1] if autogroup.exists() else None,
+    "session_leader": os.getsid(0) == os.getpid(),
+}))
+"""
+
+
+def test_page_kernels_run_below_the_server_s_priority_and_batch_kernels_do_not(monkeypatch):
+    from kompas_helpers import serve
+
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    server = client.start(paths.PROJECT_DIR)
+    server.wait_ready()
+    try:
+        batch, prov = execute(PRIORITY)
+        assert prov.forked and batch["nice"] == own and batch["session_leader"]
+    finally:
+        client.stop()
+    monkeypatch.setenv(protocol.KERNEL_NICE_ENV, str(serve.KERNEL_NICE))  # as `kompas serve` sets it
+    server = client.start(paths.PROJECT_DIR)
+    server.wait_ready()
+    try:
+        page, prov = execute(PRIORITY)
+    finally:
+        client.stop()
+    assert prov.forked and page["session_leader"]
+    assert page["nice"] == min(19, own + serve.KERNEL_NICE)
+    if page["autogroup"] is not None:  # Linux with autogroup scheduling: the kernel's session is lowered too
+        assert page["autogroup"] == str(serve.KERNEL_NICE)
