@@ -175,7 +175,6 @@ def stop_snapshots(process: subprocess.Popen, store: str) -> None:
 
 def run(options: ServeOptions) -> int:
     """Start Voilà on the notebooks folder and block until it is stopped (Ctrl-C or SIGTERM)."""
-
     # Kernels (preheated ones too) inherit the server's environment.
     if options.data:
         os.environ[DATA_ENV] = str(options.data)
