@@ -19,8 +19,10 @@ import asyncio
 import hashlib
 import os
 import re
+import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -210,11 +212,10 @@ def _write_atomic(target: Path, text: str) -> None:
 def warm(store: Path) -> int:
     """Draw and store every page's first view (see `addresses`); returns how many were stored.
 
-    Stops early when the server that started it is gone, and stores nothing more once the data have changed.
+    Stores nothing more once the data have changed.
     """
     from kompas_helpers import widgets
 
-    parent = os.getppid()
     key = data_key()
     folder = store / key
     folder.mkdir(parents=True, exist_ok=True)
@@ -222,7 +223,7 @@ def warm(store: Path) -> int:
     defaults = {page: notebook_defaults(page) for page in PAGES}
     count = 0
     for page, params in addresses():
-        if os.getppid() != parent or data_key() != key:
+        if data_key() != key:
             break
         name = file_name(page, "&".join(f"{k}={v}" for k, v in params.items()))
         _write_atomic(folder / name, draw(page, b, params, defaults[page]))
@@ -230,21 +231,40 @@ def warm(store: Path) -> int:
     return count
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m kompas_helpers.page_snapshots STORE`: what `kompas serve` starts (at the lowest priority)."""
+def main(argv: list[str] | None = None, wait: bool = False) -> int:
+    """`python -m kompas_helpers.page_snapshots STORE`: what `kompas serve` starts (at the lowest priority).
+
+    With `wait` (as `kompas serve` starts it), its stdin is a pipe from the server: when the pipe ends, which comes
+    however the server ends (a kill included), it removes the store and exits, whether still drawing or done, so that
+    no server leaves its drawer or its views behind.
+    """
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("brug: python -m kompas_helpers.page_snapshots MAPPE", file=sys.stderr)
         return 2
+    store = Path(args[0])
+    if wait:
+        # A thread of its own: the drawing (or, at the lowest priority, the wait for the CPU) must not delay it.
+        threading.Thread(target=_end_with_the_server, args=(store,), daemon=True).start()
+    code = 0
     try:
-        count = warm(Path(args[0]))
+        count = warm(store)
     except Exception as exc:  # the pages still work without stored views: each then shows what its kernel draws
         problem = f"{type(exc).__name__}: {exc}"
         print(f"kompas: sidernes første visning blev ikke tegnet på forhånd ({problem})", file=sys.stderr)
-        return 1
-    print(READY_LINE_DA.format(count=count), file=sys.stderr, flush=True)
-    return 0
+        code = 1
+    else:
+        print(READY_LINE_DA.format(count=count), file=sys.stderr, flush=True)
+    if wait:
+        threading.Event().wait()  # the thread ends the process
+    return code
+
+
+def _end_with_the_server(store: Path) -> None:
+    sys.stdin.buffer.read()  # until the server closes the pipe or is gone
+    shutil.rmtree(store, ignore_errors=True)
+    os._exit(0)  # not sys.exit: this is not the main thread, and the drawing must stop here too
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(wait=True))

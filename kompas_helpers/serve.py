@@ -154,22 +154,28 @@ def _lowest_priority() -> None:
 
 
 def start_snapshots(store: str) -> subprocess.Popen:
-    """Start drawing the pages' first views into `store` (page_snapshots.warm); its log lines go to the server's."""
+    """Start drawing the pages' first views into `store` (page_snapshots.main); its log lines go to the server's.
+
+    Its stdin is a pipe only this process writes to: when this process ends, however it ends, the drawer sees the
+    pipe's end and removes the store."""
     return subprocess.Popen(
         [sys.executable, "-m", "kompas_helpers.page_snapshots", store],
+        stdin=subprocess.PIPE,
         start_new_session=True,
         preexec_fn=_lowest_priority,
     )
 
 
 def stop_snapshots(process: subprocess.Popen, store: str) -> None:
+    """Stop the drawer (drawing or waiting) and remove the store."""
     if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    process.stdin.close()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
     shutil.rmtree(store, ignore_errors=True)
 
 

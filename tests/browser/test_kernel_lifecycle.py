@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +44,7 @@ def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(brow
     # init's zombie; the server runs in its own session (start_server), so its processes are easy to find.
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
     stale_before = stale_kernel_sockets()
+    stores_before = page_stores()
     # Culling far away: only the page's own shutdown request can stop its kernel within the test.
     server = start_server(tmp_path / "serve.log", "--pool-size", "1", "--cull-idle-timeout", "600")
     try:
@@ -67,3 +70,33 @@ def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(brow
     assert session_processes(server.process.pid) == []
     assert "uden fork-serveren" not in server.log_text()
     assert stale_kernel_sockets(stale_before) == set()  # the page kernels' Unix socket files are gone too
+    assert page_stores() <= stores_before  # the pages' stored first views too
+
+
+def page_stores() -> set[Path]:
+    """The folders of stored first views (page_snapshots) that servers have made and not yet removed."""
+    return set(Path(tempfile.gettempdir()).glob("kompas-pages-*"))
+
+
+def test_a_killed_server_leaves_neither_its_view_drawer_nor_its_stored_views(tmp_path):
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # the killed server's orphans come to this process, which reaps them
+    stores_before = page_stores()
+    # No kernels (no pool, no page asked for): the view drawer is all the server leaves to clean up after.
+    server = start_server(tmp_path / "serve.log", "--no-preheat", "--no-fork")
+    try:
+        deadline = time.monotonic() + 60
+        while not (page_stores() - stores_before) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        new = page_stores() - stores_before
+        drawers = [int(p.split()[0]) for p in session_processes(server.process.pid) if "page_snapshots" in p]
+        assert len(new) == 1 and len(drawers) == 1
+        server.process.send_signal(signal.SIGKILL)  # no clean-up of its own
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while os.waitpid(drawers[0], os.WNOHANG) == (0, 0):  # the drawer, now this process's child, still runs
+            assert time.monotonic() < deadline, "the view drawer still runs 30 s after its server was killed"
+            time.sleep(0.2)
+        assert not any(store.exists() for store in new)
+        assert session_processes(server.process.pid) == []
+    finally:
+        stop_server(server)

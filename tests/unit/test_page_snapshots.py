@@ -150,12 +150,15 @@ def test_every_kommune_s_deep_link_and_the_bare_pages_are_drawn():
     assert found[0][1] == {"kommune": "101"} and found[-1] == ("compare.ipynb", {})
 
 
-def test_warm_stores_every_view_atomically_and_says_so(tmp_path, monkeypatch, capsys):
-    calls = []
+@pytest.fixture
+def quick_drawing(monkeypatch):
+    """warm() with two addresses and a drawing that takes no time (what is tested is the storing)."""
     monkeypatch.setattr(ps, "addresses", lambda: iter([("dashboard.ipynb", {"kommune": "751"}), ("compare.ipynb", {})]))
-    monkeypatch.setattr(ps, "draw", lambda page, b, params, defaults: calls.append((page, params)) or f"<p>{page}</p>")
+    monkeypatch.setattr(ps, "draw", lambda page, b, params, defaults: f"<p>{page}</p>")
     monkeypatch.setattr("kompas_helpers.widgets.load_bundle", lambda: None)
 
+
+def test_warm_stores_every_view_atomically_and_says_so(tmp_path, quick_drawing, capsys):
     assert ps.main([str(tmp_path)]) == 0
 
     folder = tmp_path / ps.data_key()
@@ -165,12 +168,14 @@ def test_warm_stores_every_view_atomically_and_says_so(tmp_path, monkeypatch, ca
     assert ps.main([]) == 2
 
 
-def test_serve_hands_the_store_to_its_page_handler_unless_told_not_to():
-    # That the handler is on Voilà's page routes is seen in tests/browser/test_page_snapshots.py (its log line).
-    from kompas_helpers import cli, serve, serve_handlers
-
-    with_store = serve.voila_config(serve.ServeOptions(snapshot_store="/somewhere"))
-    assert with_store.Voila.tornado_settings[serve_handlers.SNAPSHOTS_SETTING] == "/somewhere"
-    off = serve.voila_config(serve.ServeOptions(snapshots=False, snapshot_store="/somewhere"))
-    assert serve_handlers.SNAPSHOTS_SETTING not in off.Voila.tornado_settings
-    assert cli.build_parser().parse_args(["serve", "--no-snapshots"]).no_snapshots is True
+def test_started_by_the_server_it_removes_the_store_when_the_server_s_pipe_ends(tmp_path, quick_drawing, monkeypatch):
+    read_end, write_end = os.pipe()
+    ended = []
+    monkeypatch.setattr("os._exit", ended.append)
+    with open(read_end, "rb") as stdin:
+        monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": stdin})())
+        (tmp_path / "store").mkdir()
+        os.write(write_end, b"anything")
+        os.close(write_end)  # the server is gone
+        ps._end_with_the_server(tmp_path / "store")
+    assert not (tmp_path / "store").exists() and ended == [0]
