@@ -46,11 +46,12 @@ _KOMMUNE = re.compile(r"\d{3}")
 def file_name(page: str, query: str) -> str | None:
     """The stored view's file name for a request of `page` with `query`; None when no view is stored for it.
 
-    Only the bare page and a deep link naming nothing but a kommune (`kommune=751`) have stored views.
+    Only the bare page and a deep link naming nothing but a kommune (`kommune=751`) have stored views. The server's
+    access token (`token=…`, in the address `kompas serve --token` prints) does not change what a page shows.
     """
     if page not in PAGES:
         return None
-    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = [(name, value) for name, value in parse_qsl(query, keep_blank_values=True) if name != "token"]
     stem = page.removesuffix(".ipynb")
     if not pairs:
         return f"{stem}.html"

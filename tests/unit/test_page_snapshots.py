@@ -23,6 +23,8 @@ PAGE = HEAD + CELLS + "</body></html>"
         ("dashboard.ipynb", "", "dashboard.html"),
         ("dashboard.ipynb", "kommune=751", "dashboard-751.html"),
         ("compare.ipynb", "kommune=101", "compare-101.html"),
+        ("dashboard.ipynb", "token=abc", "dashboard.html"),
+        ("dashboard.ipynb", "kommune=751&token=abc", "dashboard-751.html"),
         ("dashboard.ipynb", "kommune=751&year=2025", None),
         ("dashboard.ipynb", "year=2025", None),
         ("dashboard.ipynb", "kommune=0751", None),
