@@ -1,12 +1,13 @@
 """First views of the pages, drawn before any reader asks for them, so that a page's HTML can carry one at once.
 
-`kompas serve` starts `warm` in a process of its own at the lowest CPU priority: it draws the dashboard's and the
-comparison page's first view for each kommune's deep link (`?kommune=751`) and for the bare page, exactly as a page
-kernel draws it (`page_copy.static_html` of the page's root after `open()`), and stores each as a file. When a reader
-asks for one of those addresses, the server's page handler (`serve_handlers.PageHandler`) puts the stored view into
-the page's HTML before the kernel has run a single cell, and leaves out the copy the kernel then makes of the same
-view: the reader sees the page's figures while the kernel still works, and the live widgets replace the view as
-before. Any other address (another year, an unknown kommune) gets the kernel's own copy, as without this module.
+`kompas serve` starts this module (`main`) in a process of its own at the lowest CPU priority: it draws the
+dashboard's and the comparison page's first view for each kommune's deep link (`?kommune=751`) and for the bare page,
+exactly as a page kernel draws it (`page_copy.static_html` of the page's root after `open()`), and stores each as a
+file. When a reader asks for one of those addresses, the server's page handler (`serve_handlers.PageHandler`) sends
+the stored view with the page's head before Voilà has a kernel for the request, and leaves out the copy the kernel
+then makes of the same view: the reader sees the page's figures while the kernel still works, and the live widgets
+replace the view as before. Any other address (another year, an unknown kommune) gets the kernel's own copy, as
+without this module.
 
 The views are stored under a key of the dataset's files (names, sizes and modification times): if the data change
 while the server runs, no stored view matches them any more and every page shows what its kernel draws.
