@@ -42,6 +42,14 @@ COPY_END = "<!--/kompas-static-->"
 # The class of the element carrying a stored view (the template's script removes it when the live widgets show).
 SNAPSHOT_CLASS = "kompas-snapshot"
 _KOMMUNE = re.compile(r"\d{3}")
+# Sent after a stored view when Voilà fails to serve the live page (no kernel could start, say): the view stays. The
+# script puts the message at the top of the page, also when it came inside an element still hidden (#rendered_cells).
+NOT_LIVE_HTML_DA = (
+    '<div class="kompas-not-live" role="alert" style="border: 3px solid #a4262c; background: #fde7e9; '
+    'padding: 0.5em 0.9em; margin: 1em;"><p>Siden kunne ikke gøres levende på grund af en fejl på serveren: tallene '
+    "nedenfor kan læses, men valgene virker ikke. Genindlæs siden om lidt.</p></div>"
+    "<script>document.body.prepend(document.currentScript.previousElementSibling);</script></body></html>"
+)
 
 
 def file_name(page: str, query: str) -> str | None:

@@ -94,13 +94,20 @@ class PageHandler(TornadoVoilaHandler):
             self.write(page_snapshots.early_text(view, head))
             self.flush()
             self.log.info("kompas: første visning sendt før kernen: %s?%s", path, self.request.query)
-        async for html in self.get_generator(path=path):
-            text = splice.feed(html)
-            if splice.head_seen is not None and path and not splice.head_differed:
-                self.heads[path] = splice.head_seen
-            if text:
-                self.write(text)
-                self.flush()
+        try:
+            async for html in self.get_generator(path=path):
+                text = splice.feed(html)
+                if splice.head_seen is not None and path and not splice.head_differed:
+                    self.heads[path] = splice.head_seen
+                if text:
+                    self.write(text)
+                    self.flush()
+        except Exception:
+            if head is None:
+                raise  # nothing of ours was sent: the error page, as without stored views
+            # The reader has the stored view already, and no error page can follow it: say that it stays as it is.
+            self.log.exception("kompas: siden blev ikke levende efter første visning: %s?%s", path, self.request.query)
+            self.write(page_snapshots.NOT_LIVE_HTML_DA)
         if splice.head_differed:
             self.log.warning("kompas: sidens hoved var ændret efter første visning: %s", path)
             self.heads.pop(path, None)

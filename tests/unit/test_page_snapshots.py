@@ -181,3 +181,91 @@ def test_started_by_the_server_it_removes_the_store_when_the_server_s_pipe_ends(
         os.close(write_end)  # the server is gone
         ps._end_with_the_server(tmp_path / "store")
     assert not (tmp_path / "store").exists() and ended == [0]
+
+
+class FakeRequest:
+    query = "kommune=751"
+
+
+class FakeLog:
+    def __init__(self):
+        self.lines = []
+
+    def info(self, *args):
+        self.lines.append(("info", args[0] % args[1:]))
+
+    def warning(self, *args):
+        self.lines.append(("warning", args[0] % args[1:]))
+
+    def exception(self, *args):
+        self.lines.append(("exception", args[0] % args[1:]))
+
+
+class FakePageHandler:
+    """What serve_handlers.PageHandler.get uses of a Tornado handler, with Voilà's page stream given as `chunks`
+    (an exception among them is raised there, as a failing kernel start would)."""
+
+    from kompas_helpers.serve_handlers import PageHandler
+
+    _preheated_head = PageHandler._preheated_head
+    get = PageHandler.get.__wrapped__  # without Tornado's login check
+
+    def __init__(self, store, chunks, heads):
+        self.settings = {"kompas_page_snapshots": str(store)}
+        self.request = FakeRequest()
+        self.kernel_manager = None
+        self.heads = heads
+        self.chunks = chunks
+        self.sent: list[str] = []
+        self.log = FakeLog()
+
+    def set_header(self, name, value):
+        pass
+
+    def write(self, text):
+        self.sent.append(text)
+
+    def flush(self):
+        pass
+
+    async def get_generator(self, path=None):
+        for chunk in self.chunks:
+            if isinstance(chunk, Exception):
+                raise chunk
+            yield chunk
+
+
+@pytest.fixture
+def stored(tmp_path, dataset):
+    store = tmp_path / "store"
+    (store / ps.data_key()).mkdir(parents=True)
+    (store / ps.data_key() / "dashboard-751.html").write_text(VIEW, encoding="utf-8")
+    return store
+
+
+def run_get(handler) -> str:
+    import asyncio
+
+    asyncio.run(handler.get("dashboard.ipynb"))
+    return "".join(handler.sent)
+
+
+def test_the_page_handler_learns_the_head_then_sends_it_with_the_view_at_once(stored):
+    heads: dict[str, str] = {}
+    first = FakePageHandler(stored, [HEAD, CELLS], heads)
+    assert run_get(first) == HEAD + ps.snapshot_html(VIEW) + CELLS.replace(KERNEL_COPY, "")
+    assert heads == {"dashboard.ipynb": HEAD}
+
+    second = FakePageHandler(stored, [HEAD, CELLS], heads)
+    assert run_get(second) == HEAD + ps.snapshot_html(VIEW) + CELLS.replace(KERNEL_COPY, "")
+    assert second.sent[0] == ps.early_text(VIEW, HEAD)  # sent before Voilà's stream gave anything
+    assert ("info", "kompas: første visning sendt før kernen: dashboard.ipynb?kommune=751") in second.log.lines
+
+
+def test_a_live_page_that_fails_after_its_stored_view_says_so_in_danish(stored):
+    handler = FakePageHandler(stored, [RuntimeError("kernel died")], {"dashboard.ipynb": HEAD})
+    assert run_get(handler) == ps.early_text(VIEW, HEAD) + ps.NOT_LIVE_HTML_DA
+    assert handler.log.lines[-1][0] == "exception"
+    # Before anything of ours was sent, the failure is Voilà's and Tornado's to answer, as without stored views.
+    with pytest.raises(RuntimeError):
+        run_get(FakePageHandler(stored, [RuntimeError("kernel died")], {}))
