@@ -244,9 +244,13 @@ def stored(tmp_path, dataset):
 
 
 def run_get(handler) -> str:
+    """Run the handler's get in an event loop of its own, in a thread: the browser tests' Playwright keeps a loop
+    running in this thread when they ran first."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
-    asyncio.run(handler.get("dashboard.ipynb"))
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, handler.get("dashboard.ipynb")).result()
     return "".join(handler.sent)
 
 
