@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,23 +207,12 @@ def addresses() -> Iterator[tuple[str, dict[str, str]]]:
         yield page, {}
 
 
-def _write_atomic(target: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def warm(store: Path) -> int:
     """Draw and store every page's first view (see `addresses`); returns how many were stored.
 
     Stores nothing more once the data have changed.
     """
-    from kompas_helpers import widgets
+    from kompas_helpers import files, widgets
 
     key = data_key()
     folder = store / key
@@ -236,7 +224,8 @@ def warm(store: Path) -> int:
         if data_key() != key:
             break
         name = file_name(page, "&".join(f"{k}={v}" for k, v in params.items()))
-        _write_atomic(folder / name, draw(page, b, params, defaults[page]))
+        with files.atomic_write(folder / name) as temporary:
+            temporary.write_text(draw(page, b, params, defaults[page]), encoding="utf-8")
         count += 1
     return count
 
