@@ -86,6 +86,8 @@ class Server:
             importlib.import_module(name)
         if pages:
             _preload_pages()
+        else:
+            _preload_batch()
         for name in SINGLE_THREADED_ENV:
             os.environ.pop(name)
         # Everything loaded so far lives as long as the server: kept out of the collector's reach, a kernel's garbage
@@ -282,6 +284,20 @@ def _preload_pages() -> None:
         widgets.preload()
     except Exception as exc:  # the data may be missing or broken: the page then says so to its reader, in Danish
         print(f"kompas: fork-serveren indlæste ikke sidernes data ({type(exc).__name__}: {exc})", file=sys.stderr)
+
+
+def _preload_batch() -> None:
+    """The run's dataset (named in bundle.KNOWN_HASH_ENV by `kompas run`), loaded once for every kernel: its
+    notebooks then neither read nor decode the slices' shared part and the input tables (bundle.preload)."""
+    from kompas_helpers import bundle
+
+    folder = os.environ.get(bundle.KNOWN_HASH_ENV, "").partition("\t")[0]
+    if not folder:
+        return
+    try:
+        bundle.preload(folder)
+    except Exception as exc:  # the kernels read the data themselves, and report what is wrong with it
+        print(f"kompas: fork-serveren indlæste ikke kørslens data ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 def _run_kernel(argv: list[str]) -> int:

@@ -285,6 +285,54 @@ def test_the_pages_fork_server_loads_the_data_once_for_its_kernels(small_data, t
         client.stop()
 
 
+BATCH_DATA = """
+import json
+import pandas as pd
+from kompas_helpers import bundle, model
+held = bool(bundle._PRELOADED)
+b = bundle.load(DATA, kommune_code="101")
+frames = {"table": b.table, **{name: getattr(b.dataset, name) for name in model.INPUT_TABLES}}
+print(json.dumps({
+    "held": held,
+    "used": held and all(not p.inputs for p in bundle._PRELOADED.values()),
+    "frames": {k: [int(pd.util.hash_pandas_object(f).sum()), str(f.dtypes.to_dict())] for k, f in frames.items()},
+}))
+"""
+
+
+def test_the_batch_fork_server_loads_the_run_s_data_once_for_its_kernels(small_data, tmp_path, monkeypatch):
+    import json
+
+    import pandas as pd
+
+    from kompas_helpers import bundle, model
+
+    data = tmp_path / "data"
+    shutil.copytree(small_data, data)
+    meta = bundle.write_slices(data)
+    monkeypatch.setenv(bundle.KNOWN_HASH_ENV, bundle.known_hash_value(data, meta["data_hash"]))  # as `kompas run`
+    read = bundle.load(data, kommune_code="101")  # read here, without any preload
+    frames = {"table": read.table, **{name: getattr(read.dataset, name) for name in model.INPUT_TABLES}}
+    expected = {k: [int(pd.util.hash_pandas_object(f).sum()), str(f.dtypes.to_dict())] for k, f in frames.items()}
+    source = BATCH_DATA.replace("DATA", json.dumps(str(data)))
+    # Forked (the server read the data without starting a thread), and the kernel used the server's copy.
+    assert execute_in_new_server(source) == {"held": True, "used": True, "frames": expected}
+    monkeypatch.delenv(bundle.KNOWN_HASH_ENV)  # a server not started by a run holds nothing
+    assert execute_in_new_server(source) == {"held": False, "used": False, "frames": expected}
+
+
+def execute_in_new_server(source: str) -> dict:
+    """`execute` in a kernel forked by a fork server started (with this environment) and stopped for it."""
+    server = client.start(paths.PROJECT_DIR)
+    assert server is not None
+    try:
+        found, prov = execute(source)
+        assert prov.forked
+        return found
+    finally:
+        client.stop()
+
+
 def test_a_fork_server_whose_owner_is_killed_removes_its_socket_folder(tmp_path):
     # The owner makes the folder and removes it when it stops; killed, it cannot, and the server does it on its way out.
     owner = subprocess.Popen(

@@ -1,0 +1,76 @@
+"""A dataset preloaded by the batch's fork server (bundle.preload): its kernels get exactly what reading gives."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from kompas_helpers import bundle, model, synthesize
+from kompas_helpers.io import datasets
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(bundle, "_PRELOADED", {})
+    folder = tmp_path / "data"
+    datasets.save_dataset(synthesize.synthesize(seed=7, scale=0.02), folder)
+    bundle.write_slices(folder)
+    return folder
+
+
+def _inputs(b: bundle.Bundle) -> dict[str, pd.DataFrame]:
+    return {name: getattr(b.dataset, name) for name in model.INPUT_TABLES}
+
+
+def test_a_preloaded_dataset_gives_the_bundle_that_reading_gives(data):
+    read = bundle.load(data, kommune_code="101")
+    read_inputs = _inputs(read)
+    threads = threading.active_count()
+    assert bundle.preload(data) is True
+    assert threading.active_count() == threads  # no thread started: the fork server must stay fork-safe
+    preloaded = bundle._PRELOADED[(str(data.resolve()), read.data_hash)]
+    first = bundle.load(data, kommune_code="101")
+    pd.testing.assert_frame_equal(first.table, read.table)
+    for name, frame in _inputs(first).items():
+        pd.testing.assert_frame_equal(frame, read_inputs[name])
+        assert frame is not read_inputs[name]
+    assert preloaded.inputs == {}  # each input table handed out once
+    # A second bundle in the same process reads its own input tables, as it would without the preload: a notebook
+    # that changes one bundle's frame does not change another's.
+    first.dataset.measures.iloc[0, 0] = None
+    second = bundle.load(data, kommune_code="751")
+    pd.testing.assert_frame_equal(second.dataset.measures, read_inputs["measures"])
+    pd.testing.assert_frame_equal(second.table, bundle.load(data, kommune_code="751").table)
+
+
+def test_a_preload_from_slices_written_since_is_not_used(data):
+    read = bundle.load(data, kommune_code="101")
+    assert bundle.preload(data) is True
+    preloaded = bundle._PRELOADED[(str(data.resolve()), read.data_hash)]
+    # What the server holds is no longer what the slices' metadata says (they were written again since).
+    preloaded.meta = {**preloaded.meta, "table_stamp": [0, 0]}
+    preloaded.shared = preloaded.shared.slice(0, 0)
+    preloaded.inputs["measures"] = preloaded.inputs["measures"].iloc[:0]
+    again = bundle.load(data, kommune_code="101")
+    pd.testing.assert_frame_equal(again.table, read.table)
+    pd.testing.assert_frame_equal(again.dataset.measures, read.dataset.measures)
+
+
+def test_nothing_is_preloaded_without_written_slices(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(bundle, "_PRELOADED", {})
+    folder = tmp_path / "data"
+    datasets.save_dataset(synthesize.synthesize(seed=7, scale=0.02), folder)
+    assert bundle.preload(folder) is False
+    assert bundle.preload(tmp_path / "missing") is False
+    assert bundle._PRELOADED == {}
+
+
+def test_the_preloaded_shared_slice_is_held_as_an_immutable_arrow_table(data):
+    assert bundle.preload(data) is True
+    (preloaded,) = bundle._PRELOADED.values()
+    assert isinstance(preloaded.shared, pa.Table)  # immutable: every bundle of the process may share it
