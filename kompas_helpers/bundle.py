@@ -106,6 +106,11 @@ def dataset_hash(folder: Path) -> str:
     return digest_.hexdigest()
 
 
+def known_folder() -> str:
+    """The dataset folder whose hash a batch run handed to this process (KNOWN_HASH_ENV), or ''."""
+    return os.environ.get(KNOWN_HASH_ENV, "").partition("\t")[0]
+
+
 def known_hash_value(folder: Path, digest: str) -> str:
     """The value of KNOWN_HASH_ENV that tells a child process the hash of `folder`."""
     return f"{Path(folder).resolve()}\t{digest}"

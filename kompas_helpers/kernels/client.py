@@ -35,11 +35,12 @@ def current() -> ForkServer | None:
     return _current
 
 
-def start(cwd: str | Path | None = None) -> ForkServer | None:
+def start(cwd: str | Path | None = None, preload_data: str | Path | None = None) -> ForkServer | None:
     """Start this process's fork server unless it is turned off; it imports while the caller goes on.
 
     One server per process, shared by every user in it (several drivers on a Dask worker's threads): each `start`
-    is matched by a `stop`, and the last `stop` stops the server.
+    is matched by a `stop`, and the last `stop` stops the server. With `preload_data` (a dataset folder) a server
+    started here loads that dataset before it forks (bundle.preload), for a batch's notebooks.
     """
     global _current, _users
     if protocol.disabled():
@@ -48,7 +49,23 @@ def start(cwd: str | Path | None = None) -> ForkServer | None:
         if _current is None or not _current.alive():
             if _current is not None:
                 _current.stop()
-            _current = ForkServer(cwd)
+            _current = ForkServer(cwd, preload_data)
+        _users += 1
+        return _current
+
+
+def attach(path: str, pid: int) -> ForkServer | None:
+    """Use the fork server another process started and owns (`kompas run` shares one among its worker processes):
+    kernels started here are forked from it, and the last `stop` here leaves it running for its owner.
+
+    `pid` is the server's process id, which the owner passes along while the server still runs (it is its child).
+    """
+    global _current, _users
+    if protocol.disabled():
+        return None
+    with _lock:
+        if _current is None or not _current.alive():  # (in the owner's own process: its server)
+            _current = SharedForkServer(path, pid)
         _users += 1
         return _current
 
@@ -82,8 +99,11 @@ _reported: set[str] = set()
 class ForkServer:
     """One fork server process, owned by this process through a pipe on its stdin."""
 
-    def __init__(self, cwd: str | Path | None = None):
+    def __init__(self, cwd: str | Path | None = None, preload_data: str | Path | None = None):
         self._dir = tempfile.mkdtemp(prefix=protocol.SOCKET_FOLDER_PREFIX)
+        env = {k: v for k, v in os.environ.items() if k not in (protocol.DISABLE_ENV, protocol.PRELOAD_DATA_ENV)}
+        if preload_data:
+            env[protocol.PRELOAD_DATA_ENV] = str(preload_data)
         self.path = os.path.join(self._dir, "socket")
         _become_subreaper()
         # stdin is a pipe whose only writer is this process: when this process exits, however it exits, the server
@@ -93,7 +113,7 @@ class ForkServer:
             [sys.executable, *protocol.SERVER_FLAGS, "-m", "kompas_helpers.kernels.server", "--socket", self.path],
             stdin=subprocess.PIPE,
             cwd=str(cwd) if cwd else None,
-            env={k: v for k, v in os.environ.items() if k != protocol.DISABLE_ENV},
+            env=env,
         )
         self._ready = False
         atexit.register(self.stop)
@@ -106,7 +126,7 @@ class ForkServer:
         deadline = time.monotonic() + timeout
         while not self._ready:
             if not self.alive():
-                raise ForkError(f"fork-serveren stoppede (kode {self.process.returncode})")
+                raise self._stopped()
             if os.path.exists(self.path):
                 self._ready = True
                 return
@@ -114,11 +134,14 @@ class ForkServer:
                 raise ForkError(f"fork-serveren var ikke klar efter {timeout:g} s")
             time.sleep(0.02)
 
+    def _stopped(self) -> ForkError:
+        return ForkError(f"fork-serveren stoppede (kode {self.process.returncode})")
+
     def fork(self, argv: list[str], env: dict[str, str], cwd: str, stdout: int, stderr: int) -> ForkedKernel:
         """A new kernel process running `ipykernel_launcher argv` with this environment and working folder."""
         self.wait_ready()
         if not self.alive():
-            raise ForkError(f"fork-serveren stoppede (kode {self.process.returncode})")
+            raise self._stopped()
         message = {"op": "fork", "argv": list(argv), "env": dict(env), "cwd": str(cwd)}
         try:
             reply, fds = protocol.request(self.path, message, [stdout, stderr])
@@ -156,6 +179,31 @@ class ForkServer:
             os.unlink(self.path)
         with contextlib.suppress(OSError):
             os.rmdir(self._dir)
+
+
+class SharedForkServer(ForkServer):
+    """A fork server owned by another process (see `attach`): asked for kernels like one's own, never stopped here."""
+
+    def __init__(self, path: str, pid: int):
+        self.path = path
+        self.process = None
+        self._ready = False
+        try:  # names this very server even after its owner has collected it and its pid is reused
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except OSError:  # already gone
+            self._pidfd = None
+
+    def alive(self) -> bool:
+        return self._pidfd is not None and not _readable(self._pidfd, 0)
+
+    def _stopped(self) -> ForkError:
+        return ForkError("den delte fork-server stoppede")
+
+    def stop(self, timeout: float = 10) -> None:
+        """Forget the server (its owner stops it)."""
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
 
 
 class ForkedKernel:

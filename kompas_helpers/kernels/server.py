@@ -2,6 +2,8 @@
 
 Run as `python -m kompas_helpers.kernels.server --socket PATH` by `kernels.client.ForkServer`, with a pipe on
 stdin: when the pipe closes (its owner exited or died), the server kills its kernels, collects them and exits.
+Other processes may ask it for kernels too (`kompas run`'s workers share their run's server); when one of them ends,
+the kernels it asked for are killed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import traceback
 
@@ -72,6 +75,11 @@ class Server:
         self.sockets: dict[int, list[str]] = {}  # pid -> the Unix socket files its kernel binds (ipc transport)
         self.listener: socket.socket | None = None
         self.wakeup: tuple[int, int] | None = None
+        self.data_to_preload = ""  # a run's dataset whose slices were not written yet when the server started
+        # The processes that asked for kernels (several when `kompas run` shares this server among its workers):
+        # when one ends, however it ends, the kernels it asked for are killed (see `owner_gone`).
+        self.owners: dict[int, int] = {}  # pid of a process that asked for a kernel -> its pidfd
+        self.owner_of: dict[int, int] = {}  # kernel pid -> the pid of the process that asked for it
 
     # -- set-up -------------------------------------------------------------------------------------------------
 
@@ -87,7 +95,7 @@ class Server:
         if pages:
             _preload_pages()
         else:
-            _preload_batch()
+            self.data_to_preload = _preload_batch(os.environ.pop(protocol.PRELOAD_DATA_ENV, ""))
         for name in SINGLE_THREADED_ENV:
             os.environ.pop(name)
         # Everything loaded so far lives as long as the server: kept out of the collector's reach, a kernel's garbage
@@ -118,8 +126,12 @@ class Server:
         assert self.listener is not None and self.wakeup is not None
         owner = sys.stdin.fileno()
         while True:
-            ready, _, _ = select.select([self.listener, self.wakeup[0], owner], [], [], 5.0)
+            owners = {fd: pid for pid, fd in self.owners.items()}
+            ready, _, _ = select.select([self.listener, self.wakeup[0], owner, *owners], [], [], 5.0)
             self.collect()
+            for fd in ready:
+                if fd in owners:
+                    self.owner_gone(owners[fd])
             if self.wakeup[0] in ready:
                 with contextlib.suppress(BlockingIOError):
                     os.read(self.wakeup[0], 4096)
@@ -142,7 +154,18 @@ class Server:
             if pid == 0:
                 return
             self.children[pid] = os.waitstatus_to_exitcode(status)
+            self.owner_of.pop(pid, None)
             self.remove_sockets(pid)
+
+    def owner_gone(self, owner: int) -> None:
+        """Kill the kernels a process that has ended asked for: no one will use or stop them (a worker of a run that
+        was killed leaves its notebook's kernel running otherwise, until the whole run ends)."""
+        os.close(self.owners.pop(owner))
+        for pid, who in list(self.owner_of.items()):
+            if who == owner:
+                del self.owner_of[pid]
+                if self.children.get(pid, 0) is None:
+                    _kill_group(pid)
 
     def remove_sockets(self, pid: int) -> None:
         """Remove the socket files of a kernel that has exited: a killed kernel cannot remove them itself, and its
@@ -183,6 +206,10 @@ class Server:
                     os.close(fd)
 
     def fork(self, conn: socket.socket, message: dict, fds: list[int]) -> tuple[dict, list[int]]:
+        if self.data_to_preload:  # once: whether or not the slices are there now, the run has written what it will
+            folder, self.data_to_preload = self.data_to_preload, ""
+            _preload_batch(folder)
+            gc.freeze()  # as in `prepare`: the data stay shared with the kernels
         problem = self._check_sound(message, fds)
         if problem:
             return {"error": problem}, []
@@ -194,6 +221,12 @@ class Server:
             self._become_kernel(conn, message, fds)  # never returns
         self.children[pid] = None
         self.sockets[pid] = ipc_files(message["argv"], message.get("cwd") or os.getcwd())
+        owner = _peer_pid(conn)
+        if owner:
+            self.owner_of[pid] = owner
+            if owner not in self.owners:
+                with contextlib.suppress(OSError):  # gone already: the kernel then lives until this server ends
+                    self.owners[owner] = os.pidfd_open(owner)
         # A pidfd made by the parent before it can reap the child names exactly this process, even after its pid
         # is reused: the client polls and signals through it.
         try:
@@ -245,7 +278,7 @@ class Server:
         assert self.listener is not None and self.wakeup is not None
         self.listener.close()
         signal.set_wakeup_fd(-1)
-        for fd in self.wakeup:
+        for fd in (*self.wakeup, *self.owners.values()):
             os.close(fd)
         # The server's signal handlers are not the kernel's: SIGINT must raise KeyboardInterrupt (interrupting a
         # cell), SIGTERM and SIGCHLD must do what they do in a fresh process.
@@ -286,18 +319,21 @@ def _preload_pages() -> None:
         print(f"kompas: fork-serveren indlæste ikke sidernes data ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
-def _preload_batch() -> None:
-    """The run's dataset (named in bundle.KNOWN_HASH_ENV by `kompas run`), loaded once for every kernel: its
-    notebooks then neither read nor decode the slices' shared part and the input tables (bundle.preload)."""
+def _preload_batch(folder: str) -> str:
+    """The run's dataset (named by `kompas run`, client.start's preload_data), loaded once for every kernel: its
+    notebooks then neither read nor decode the slices' shared part and the input tables (bundle.preload).
+
+    Returns the folder when its slices are not written yet (a dataset's first run computes its table while the
+    server imports): the server then loads it before its first fork, which comes after the slices are written."""
     from kompas_helpers import bundle
 
-    folder = os.environ.get(bundle.KNOWN_HASH_ENV, "").partition("\t")[0]
     if not folder:
-        return
+        return ""
     try:
-        bundle.preload(folder)
+        return "" if bundle.preload(folder) else folder
     except Exception as exc:  # the kernels read the data themselves, and report what is wrong with it
         print(f"kompas: fork-serveren indlæste ikke kørslens data ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return ""
 
 
 def _run_kernel(argv: list[str]) -> int:
@@ -337,6 +373,23 @@ def ipc_files(argv: list[str], cwd: str) -> list[str]:
     return [os.path.join(cwd, f"{info['ip']}-{info[name]}") for name in port_names if name in info]
 
 
+def _peer_pid(conn: socket.socket) -> int:
+    """The process id of the client at the other end of a Unix socket (from its credentials; 0 if unknown)."""
+    try:
+        pid, _uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    except (OSError, struct.error):
+        return 0
+    return pid
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL a kernel and its process group (it leads one: its own subprocesses go with it)."""
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+
+
 def _exit_on_signal(signum, frame):
     raise SystemExit(128 + signum)
 
@@ -345,10 +398,7 @@ def stop_children(server: Server) -> None:
     """Kill every kernel still running (with its process group) and collect them all."""
     for pid, code in list(server.children.items()):
         if code is None:
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+            _kill_group(pid)
     for pid, code in list(server.children.items()):
         if code is None:
             with contextlib.suppress(ChildProcessError):

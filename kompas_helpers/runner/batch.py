@@ -36,7 +36,7 @@ from kompas_helpers.runner.plan import (
     resolve_templates,
     template_arguments,
 )
-from kompas_helpers.runner.worker import Driver, _seconds_da, _worker_main
+from kompas_helpers.runner.worker import Driver, _seconds_da, _worker_main, kernel_cwd
 
 
 @dataclass
@@ -103,6 +103,24 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     Progress lines go to `progress` (the command line passes stderr) and the summary table to `summary` (stdout).
     Worker processes are spawned: a script calling this must do so under `if __name__ == "__main__":`.
     """
+    from kompas_helpers.kernels import client as kernel_client
+
+    # One kernel fork server for every local driver, started first: its imports and its copy of the run's data
+    # (bundle.preload) go on beside this process's checks and the workers' own imports, once for the whole run
+    # rather than once per worker. A worker that dies takes the kernels it asked for with it (the server watches who
+    # asked); the server ends with the run.
+    local = not options.scheduler
+    server = kernel_client.start(kernel_cwd(), preload_data=paths.data_folder(options.data)) if local else None
+    try:
+        return _run(options, progress, summary, None if server is None else (server.path, server.process.pid))
+    finally:
+        if server is not None:
+            kernel_client.stop()
+
+
+def _run(
+    options: RunOptions, progress: TextIO | None, summary: TextIO | None, shared: tuple[str, int] | None
+) -> RunReport:
     from kompas_helpers import bundle
 
     started = dt.datetime.now().astimezone()
@@ -165,7 +183,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
                 stem = organisation.stem if len(organisation_templates) == 1 else f"{organisation.stem}-{template.name}"
                 parameters = {ORGANISATION_PARAMETER: organisation.organisation_id, "year": year, "data": data_argument}
                 add(organisation.kommune, template, parameters, f"{SHEETS_FOLDER}/{stem}", organisation.name)
-    results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress), options.scheduler)
+    results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress), options.scheduler, shared)
     # The national workbook comes with the kommuner's workbooks; a run of organisation sheets alone leaves it be.
     national = None
     if kommuner and options.excel and not interrupted:
@@ -214,10 +232,12 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def _run_jobs(jobs: list[Job], workers: int, progress: _Progress, scheduler: str = "") -> tuple[list[JobResult], bool]:
+def _run_jobs(
+    jobs: list[Job], workers: int, progress: _Progress, scheduler: str = "", shared: tuple[str, int] | None = None
+) -> tuple[list[JobResult], bool]:
     """Run the jobs (in this process when workers is 1, on a Dask cluster's workers when a scheduler is given);
     returns the results in job order and whether the run was interrupted (Ctrl-C); unfinished jobs then have the
-    status «interrupted»."""
+    status «interrupted». Local drivers fork their kernels from `shared` (socket path, pid), when given."""
     done: dict[int, JobResult] = {}
     interrupted = False
     # SIGTERM (e.g. from a scheduler) ends the run like Ctrl-C: stop the drivers, keep the earlier outputs.
@@ -229,7 +249,7 @@ def _run_jobs(jobs: list[Job], workers: int, progress: _Progress, scheduler: str
 
             dask_executor.execute(jobs, scheduler, progress, done)
         elif workers == 1:
-            driver = Driver()
+            driver = Driver(shared)
             try:
                 for job in jobs:
                     done[job.index] = driver.run(job)
@@ -237,7 +257,7 @@ def _run_jobs(jobs: list[Job], workers: int, progress: _Progress, scheduler: str
             finally:
                 driver.close()
         else:
-            _execute_in_pool(jobs, min(workers, len(jobs)), progress, done)
+            _execute_in_pool(jobs, min(workers, len(jobs)), progress, done, shared)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -249,7 +269,9 @@ def _run_jobs(jobs: list[Job], workers: int, progress: _Progress, scheduler: str
     return results, interrupted
 
 
-def _execute_in_pool(jobs: list[Job], workers: int, progress: _Progress, done: dict[int, JobResult]) -> None:
+def _execute_in_pool(
+    jobs: list[Job], workers: int, progress: _Progress, done: dict[int, JobResult], shared: tuple[str, int] | None
+) -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
@@ -259,7 +281,8 @@ def _execute_in_pool(jobs: list[Job], workers: int, progress: _Progress, done: d
     for _ in range(workers):
         job_queue.put(None)
     processes = [
-        context.Process(target=_worker_main, args=(job_queue, result_queue), daemon=True) for _ in range(workers)
+        context.Process(target=_worker_main, args=(job_queue, result_queue, shared), daemon=True)
+        for _ in range(workers)
     ]
     for process in processes:
         process.start()

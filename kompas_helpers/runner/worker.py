@@ -107,20 +107,32 @@ def _kernel_manager_class():
     return TrackingKernelManager
 
 
+def kernel_cwd() -> str:
+    """The folder a notebook's kernel (and the fork server) runs in: the templates', as for an analyst."""
+    return str(paths.TEMPLATES_DIR if paths.TEMPLATES_DIR.is_dir() else paths.PROJECT_DIR)
+
+
 class Driver:
     """Executes jobs in this process; keeps one fresh kernel starting in advance for the next notebook."""
 
-    def __init__(self):
+    def __init__(self, shared_server: tuple[str, int] | None = None):
+        """`shared_server`: (socket path, pid) of a fork server another process owns (`kompas run` with several
+        workers starts one for all of them), else this driver starts its own."""
         import logging
 
         from kompas_helpers import deferred
 
         deferred.defer_iri_grammars()  # before papermill imports nbformat (a worker process starts afresh)
-        self._cwd = str(paths.TEMPLATES_DIR if paths.TEMPLATES_DIR.is_dir() else paths.PROJECT_DIR)
+        self._cwd = kernel_cwd()
         # Kernels are fork()s of a server that has imported everything already (off with KOMPAS_NO_FORK=1). Started
         # first: its imports (about 2 s) are the longest wait before the first notebook, and run beside this
         # process's own.
-        self._fork_server = kernel_client.start(self._cwd)
+        if shared_server is not None:
+            self._fork_server = kernel_client.attach(*shared_server)
+        else:  # on a Dask worker: the run's dataset is the one whose hash the run handed over
+            from kompas_helpers import bundle
+
+            self._fork_server = kernel_client.start(self._cwd, preload_data=bundle.known_folder() or None)
 
         import nbformat
         import papermill
@@ -367,8 +379,9 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def _worker_main(jobs, results) -> None:
-    """A driver process: takes jobs until it gets None; reports ("start", index) and ("done", result)."""
+def _worker_main(jobs, results, shared_server: tuple[str, int] | None = None) -> None:
+    """A driver process: takes jobs until it gets None; reports ("start", index) and ("done", result). Its kernels
+    are forked by `shared_server` (see `Driver`) when given."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interruption means
     signal.signal(signal.SIGTERM, _terminate)  # unwinds: temporary files are removed, kernels stopped
     import multiprocessing
@@ -376,7 +389,7 @@ def _worker_main(jobs, results) -> None:
     parent = multiprocessing.parent_process()
     driver = None
     try:
-        driver = Driver()
+        driver = Driver(shared_server)
         while parent is None or parent.is_alive():  # a killed runner would read no results: stop
             try:
                 job = jobs.get(timeout=1.0)

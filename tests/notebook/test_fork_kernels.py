@@ -309,21 +309,32 @@ def test_the_batch_fork_server_loads_the_run_s_data_once_for_its_kernels(small_d
 
     data = tmp_path / "data"
     shutil.copytree(small_data, data)
-    meta = bundle.write_slices(data)
-    monkeypatch.setenv(bundle.KNOWN_HASH_ENV, bundle.known_hash_value(data, meta["data_hash"]))  # as `kompas run`
-    read = bundle.load(data, kommune_code="101")  # read here, without any preload
-    frames = {"table": read.table, **{name: getattr(read.dataset, name) for name in model.INPUT_TABLES}}
-    expected = {k: [int(pd.util.hash_pandas_object(f).sum()), str(f.dtypes.to_dict())] for k, f in frames.items()}
     source = BATCH_DATA.replace("DATA", json.dumps(str(data)))
-    # Forked (the server read the data without starting a thread), and the kernel used the server's copy.
-    assert execute_in_new_server(source) == {"held": True, "used": True, "frames": expected}
-    monkeypatch.delenv(bundle.KNOWN_HASH_ENV)  # a server not started by a run holds nothing
+    # Started before the run has written the dataset's slices (its first run): the server loads the data before
+    # its first fork instead, which comes after.
+    server = client.start(paths.PROJECT_DIR, preload_data=data)
+    assert server is not None
+    try:
+        server.wait_ready()
+        meta = bundle.write_slices(data)
+        monkeypatch.setenv(bundle.KNOWN_HASH_ENV, bundle.known_hash_value(data, meta["data_hash"]))  # as a run
+        read = bundle.load(data, kommune_code="101")  # read here, without any preload
+        frames = {"table": read.table, **{name: getattr(read.dataset, name) for name in model.INPUT_TABLES}}
+        expected = {k: [int(pd.util.hash_pandas_object(f).sum()), str(f.dtypes.to_dict())] for k, f in frames.items()}
+        # Forked (the server read the data without starting a thread), and the kernel used the server's copy.
+        found, prov = execute(source)
+        assert prov.forked
+        assert found == {"held": True, "used": True, "frames": expected}
+    finally:
+        client.stop()
+    # Started when the slices are there: loaded while the server starts. Without preload_data: nothing held.
+    assert execute_in_new_server(source, preload_data=data) == {"held": True, "used": True, "frames": expected}
     assert execute_in_new_server(source) == {"held": False, "used": False, "frames": expected}
 
 
-def execute_in_new_server(source: str) -> dict:
+def execute_in_new_server(source: str, preload_data: Path | None = None) -> dict:
     """`execute` in a kernel forked by a fork server started (with this environment) and stopped for it."""
-    server = client.start(paths.PROJECT_DIR)
+    server = client.start(paths.PROJECT_DIR, preload_data=preload_data)
     assert server is not None
     try:
         found, prov = execute(source)
@@ -331,6 +342,48 @@ def execute_in_new_server(source: str) -> dict:
         return found
     finally:
         client.stop()
+
+
+OWNER = """
+import json, sys, time
+from jupyter_client.manager import KernelManager
+from kompas_helpers.kernels import client, provisioner
+client.attach(sys.argv[1], int(sys.argv[2]))
+km = KernelManager(kernel_name=provisioner.KERNEL_NAME, kernel_spec_manager=provisioner.kernel_spec_manager())
+km.start_kernel()
+print(json.dumps({"kernel": km.provisioner.process.pid, "forked": km.provisioner.forked}), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_shared_fork_server_kills_the_kernels_of_a_process_that_died(fork_server):
+    # `kompas run` shares one server among its workers; a worker killed mid-notebook leaves a kernel no one uses.
+    owners = [
+        subprocess.Popen(
+            [sys.executable, "-c", OWNER, fork_server.path, str(fork_server.process.pid)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        import json
+
+        started = [json.loads(owner.stdout.readline()) for owner in owners]
+        assert all(s["forked"] for s in started)
+        running = set(fork_server.ping()["running"])
+        assert {s["kernel"] for s in started} <= running
+        owners[0].kill()
+        owners[0].wait()
+        deadline = time.monotonic() + 30
+        while started[0]["kernel"] in fork_server.ping()["running"]:
+            assert time.monotonic() < deadline, "the dead owner's kernel was left running"
+            time.sleep(0.1)
+        assert started[1]["kernel"] in fork_server.ping()["running"]  # the other owner's kernel is untouched
+    finally:
+        for owner in owners:
+            owner.kill()
+            owner.wait()
 
 
 def test_a_fork_server_whose_owner_is_killed_removes_its_socket_folder(tmp_path):
