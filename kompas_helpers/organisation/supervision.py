@@ -1,5 +1,5 @@
 """Per kommune the organisations it supervises, with their reporting score and agreements not on track, for the
-index of a run: computed once from the whole table, as the sheets and the kommune overview compute them one by one."""
+index of a run and the kommune overview: computed for all of them at once, as a sheet computes them for its own."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ def supervision(b: Bundle, year: int, kommune_codes: Iterable[str]) -> dict[str,
     sheet's file name without suffix), afdelinger, dwellings, complete and indicators (completeness.score),
     not_on_track and agreements (agreements_view.counts: the organisation's agreements with this kommune)."""
     year = int(year)
+    codes = list(dict.fromkeys(str(c) for c in kommune_codes))
     scored = completeness.scores(b, year)
-    judged = agreements.status(b.dataset.aftaler, b.table, year)
+    made = b.dataset.aftaler
+    judged = agreements.status(made[made["kommune_code"].astype(str).isin(codes).to_numpy()], b.table, year)
     counts: dict[tuple[str, str], list[int]] = {}
     for org, kommune, state in zip(
         judged["organisation_id"].astype(str), judged["kommune_code"].astype(str), judged["status"], strict=True
@@ -29,7 +31,7 @@ def supervision(b: Bundle, year: int, kommune_codes: Iterable[str]) -> dict[str,
         count[0] += state == agreements.OFF_TRACK
         count[1] += 1
     found: dict[str, list[dict]] = {}
-    for code in dict.fromkeys(str(c) for c in kommune_codes):
+    for code in codes:
         rows = []
         for org in supervised_by(b, code):
             done, of = scored[org.organisation_id]

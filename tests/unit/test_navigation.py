@@ -149,6 +149,30 @@ def synthetic() -> Bundle:
     return Bundle(dataset, compute.indicator_table(dataset), Path("synthetic"), "0" * 64)
 
 
+def test_a_kommune_s_overview_lists_its_organisations_as_their_sheets_count_them(synthetic):
+    # The overview reads the kommune's slice of the table and judges all its organisations at once (supervision);
+    # each figure must be the one the sheet's own functions give from the whole table.
+    from kompas_helpers import bundle
+    from kompas_helpers.organisation import listing
+
+    b, year = synthetic, max(synthetic.years)
+    seen = 0
+    for code in sorted({o.tilsynskommune for o in facts._all(b).values()})[:12]:
+        t = b.table
+        rows = t["level"].isin(bundle.SHARED_LEVELS).to_numpy() | (t["kommune_code"].astype(str) == code).to_numpy()
+        own = Bundle(b.dataset, t[rows].reset_index(drop=True), b.data_dir, b.data_hash)
+        html = listing.listing_html(own, code, year)
+        for org in supervision(own, year, [code])[code]:
+            done, of = completeness.score(b, org["organisation_id"], year)
+            behind, made = agreements_view.counts(b, org["organisation_id"], year, code)
+            assert (org["complete"], org["indicators"], org["not_on_track"], org["agreements"]) == (
+                done, of, behind, made
+            )  # fmt: skip
+            assert f"{done} af {of} målepunkter indberettet" in html
+            seen += 1
+    assert seen >= 12
+
+
 @pytest.mark.parametrize("latest", [True, False])
 def test_supervision_agrees_with_the_sheets_own_functions_for_every_organisation(synthetic, latest):
     # The first year has indicators not yet measured (not counted in the score), the latest has them all.
