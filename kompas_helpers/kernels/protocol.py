@@ -32,7 +32,14 @@ IMPORT_TIME_ENV = (
     "XDG_CONFIG_HOME",
     "JUPYTER_CONFIG_DIR",
     "IPYTHONDIR",
+    # read by the debugger (pydevd, through ipykernel.debugger) when it loads, besides the prefixes below
+    "PYTHONBREAKPOINT",
+    "IDE_PROJECT_ROOTS",
+    "LIBRARY_ROOTS",
+    "PATHS_FROM_ECLIPSE_TO_PYTHON",
 )
+# Every variable whose name starts with one of these is import-time environment too (pydevd's settings).
+IMPORT_TIME_ENV_PREFIXES = ("PYDEVD_", "PYDEV_", "DEBUGPY_")
 # Turns the fork server off (also `kompas run --no-fork`; the pages fork only with `kompas serve --fork`).
 DISABLE_ENV = "KOMPAS_NO_FORK"
 # Set by `kompas serve`: its fork server also loads the pages' data before it forks (widgets.preload).
@@ -73,6 +80,7 @@ def disabled() -> bool:
 def fingerprint(env: dict[str, str]) -> dict[str, str]:
     """The import-time environment a process with `env` would have once ipykernel has set its defaults."""
     found = {name: env.get(name, "") for name in IMPORT_TIME_ENV}
+    found.update({name: value for name, value in env.items() if name.startswith(IMPORT_TIME_ENV_PREFIXES)})
     found["MPLBACKEND"] = found["MPLBACKEND"] or INLINE_BACKEND
     return found
 

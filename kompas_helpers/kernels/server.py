@@ -39,6 +39,13 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    # What a kernel's start (IPKernelApp.initialize) imports: the debugger, and through it debugpy's pydevd, is half
+    # of a forked kernel's start-up (about 45 ms each). Importing pydevd sets environment variables and reads
+    # others: the server gives each kernel the ones it set (`import_env`) and forks only kernels asked for with the
+    # same ones it read (protocol.IMPORT_TIME_ENV_PREFIXES).
+    "ipykernel.debugger",
+    "sqlite3",
+    "pdb",
     "kompas_helpers.bundle",
     "kompas_helpers.cuts",
     "kompas_helpers.figures",
@@ -76,6 +83,7 @@ class Server:
         self.listener: socket.socket | None = None
         self.wakeup: tuple[int, int] | None = None
         self.data_to_preload = ""  # a run's dataset whose slices were not written yet when the server started
+        self.import_env: dict[str, str] = {}  # the variables its imports set (`prepare`), for every kernel
         # The processes that asked for kernels (several when `kompas run` shares this server among its workers):
         # when one ends, however it ends, the kernels it asked for are killed (see `owner_gone`).
         self.owners: dict[int, int] = {}  # pid of a process that asked for a kernel -> its pidfd
@@ -89,9 +97,12 @@ class Server:
             os.environ.setdefault(name, value)
         # ipykernel's default (IPKernelApp.init_gui_pylab) before matplotlib reads it, as in a fresh kernel.
         os.environ["MPLBACKEND"] = self.fingerprint["MPLBACKEND"]
+        before = dict(os.environ)
         pages = bool(os.environ.get(protocol.PRELOAD_PAGES_ENV))
         for name in (*PRELOAD, *(PRELOAD_PAGES if pages else ())):
             importlib.import_module(name)
+        # What the imports set in the environment, as they would in a fresh kernel (pydevd: PYDEVD_USE_FRAME_EVAL).
+        self.import_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
         if pages:
             _preload_pages()
         else:
@@ -243,7 +254,8 @@ class Server:
         if len(fds) != 2:
             return "stdout and stderr were not passed"
         wanted = protocol.fingerprint(message.get("env") or {})
-        differs = sorted(name for name in wanted if wanted[name] != self.fingerprint[name])
+        names = {*wanted, *self.fingerprint}
+        differs = sorted(name for name in names if wanted.get(name, "") != self.fingerprint.get(name, ""))
         if differs:
             return "the kernel's environment differs from the fork server's in " + ", ".join(differs)
         return ""
@@ -298,6 +310,8 @@ class Server:
             os.close(fd)
         os.environ.clear()
         os.environ.update(message["env"])
+        for name, value in self.import_env.items():  # as the import would set it in a fresh kernel, unless given
+            os.environ.setdefault(name, value)
         # The launcher names the kernel's parent here; ipykernel's parent poller ends the kernel when the parent
         # changes. The fork server is this kernel's parent: if it goes, so does the kernel.
         os.environ["JPY_PARENT_PID"] = str(os.getppid())

@@ -53,14 +53,15 @@ print(json.dumps({
 """
 
 
-def execute(source: str) -> tuple[dict, object]:
-    """Run a one-cell notebook in a kernel of the `kompas-fork` spec; returns its JSON output and the provisioner."""
+def execute(source: str, kernel_name: str = provisioner.KERNEL_NAME) -> tuple[dict, object]:
+    """Run a one-cell notebook in a kernel of the `kompas-fork` spec (or another); returns its JSON output and the
+    provisioner."""
     import json
 
     from jupyter_client.manager import AsyncKernelManager
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    km = AsyncKernelManager(kernel_name=provisioner.KERNEL_NAME, kernel_spec_manager=provisioner.kernel_spec_manager())
+    km = AsyncKernelManager(kernel_name=kernel_name, kernel_spec_manager=provisioner.kernel_spec_manager())
     try:
         NotebookClient(nb, km=km, timeout=120, startup_timeout=120).execute()
     finally:
@@ -130,6 +131,35 @@ def test_a_kernel_from_another_python_environment_is_not_forked(fork_server, mon
         result, prov = execute("import os, json, sys; print(json.dumps({'seed': os.environ['PYTHONHASHSEED']}))")
     assert not prov.forked and result == {"seed": "123"}
     assert any("PYTHONHASHSEED" in r.getMessage() for r in caplog.records)
+
+
+ENVIRONMENT = """
+import json, os, sys
+from kompas_helpers.kernels import server
+for name in server.PRELOAD:  # in a plain kernel these imports set what they set; in a forked one they happened
+    __import__(name)
+print(json.dumps({"env": dict(os.environ), "breakpointhook": sys.breakpointhook.__module__}))
+"""
+
+
+def test_a_forked_kernel_has_the_environment_a_plain_kernel_has(fork_server):
+    forked, prov = execute(ENVIRONMENT)
+    assert prov.forked
+    plain, prov = execute(ENVIRONMENT, kernel_name=worker.KERNEL_NAME)  # ipykernel's own spec: never forked
+    assert not getattr(prov, "forked", False)
+    for found in (forked, plain):
+        del found["env"]["JPY_PARENT_PID"]  # the parent differs: the server, this process
+    assert forked == plain
+    assert forked["env"]["PYDEVD_USE_FRAME_EVAL"] == "NO"  # set by the debugger's import (preloaded in the server)
+
+
+def test_a_kernel_asked_for_with_other_debugger_settings_is_not_forked(fork_server, monkeypatch, caplog):
+    monkeypatch.setenv("PYDEVD_USE_FRAME_EVAL", "YES")  # read when pydevd loads, which the server did without it
+    client._reported.clear()
+    with caplog.at_level(logging.WARNING, logger="kompas_helpers.kernels"):
+        result, prov = execute("import os, json; print(json.dumps({'eval': os.environ['PYDEVD_USE_FRAME_EVAL']}))")
+    assert not prov.forked and result == {"eval": "YES"}
+    assert any("PYDEVD_USE_FRAME_EVAL" in r.getMessage() for r in caplog.records)
 
 
 def test_interrupt_and_shutdown_reach_the_forked_kernel(fork_server):
