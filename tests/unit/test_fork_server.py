@@ -103,3 +103,19 @@ def test_a_kernels_exit_is_seen_on_a_descriptor_above_select_limit():
         with contextlib.suppress(OSError):
             os.close(high)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_driver_without_a_shared_server_has_its_own_load_the_run_s_data(monkeypatch, tmp_path):
+    # On a Dask worker each driver starts its own server; the run hands the worker its dataset (KNOWN_HASH_ENV)
+    # before the driver starts, and the server loads that dataset for its kernels (bundle.preload).
+    from kompas_helpers import bundle
+    from kompas_helpers.runner import worker
+
+    asked = []
+    monkeypatch.setattr(client, "start", lambda cwd=None, preload_data=None: asked.append(preload_data))
+    monkeypatch.setenv(bundle.KNOWN_HASH_ENV, bundle.known_hash_value(tmp_path, "0" * 64))
+    worker.Driver()
+    assert asked == [str(tmp_path.resolve())]
+    monkeypatch.delenv(bundle.KNOWN_HASH_ENV)
+    worker.Driver()
+    assert asked[-1] is None
