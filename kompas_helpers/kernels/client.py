@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import logging
 import os
 import select
@@ -20,7 +19,6 @@ from kompas_helpers.kernels import protocol
 
 log = logging.getLogger("kompas_helpers.kernels")
 READY_TIMEOUT = 120  # seconds for the server's imports on a loaded machine
-PR_SET_CHILD_SUBREAPER = 36
 _current: ForkServer | None = None
 _users = 0
 _lock = threading.Lock()
@@ -105,7 +103,9 @@ class ForkServer:
         if preload_data:
             env[protocol.PRELOAD_DATA_ENV] = str(preload_data)
         self.path = os.path.join(self._dir, "socket")
-        _become_subreaper()
+        # Kernels orphaned by a server that was killed are reparented to this process instead of to init, so they
+        # can be collected here (in a container, init often collects nothing and they would stay zombies).
+        protocol.become_subreaper()
         # stdin is a pipe whose only writer is this process: when this process exits, however it exits, the server
         # sees EOF, kills its kernels and exits. stdout/stderr are inherited: a kernel's output goes where a kernel
         # started by this process would write it when it is given no files.
@@ -303,11 +303,3 @@ def _collect_orphan(pid: int) -> int | str:
                 return os.waitstatus_to_exitcode(status)
             time.sleep(0.01)
     return "unknown"
-
-
-def _become_subreaper() -> None:
-    """Kernels orphaned by a server that was killed are reparented to this process instead of to init, so they
-    can be collected here (in a container, init often collects nothing and they would stay zombies)."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)

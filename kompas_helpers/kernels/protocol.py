@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -53,6 +54,16 @@ KERNEL_NICE_ENV = "KOMPAS_FORK_KERNEL_NICE"
 SOCKET_FOLDER_PREFIX = "kompas-fork-"
 MAX_MESSAGE = 1 << 20
 MAX_FDS = 4
+PR_SET_CHILD_SUBREAPER = 36  # prctl option (linux/prctl.h)
+
+
+def become_subreaper() -> None:
+    """Make this process the one that orphaned descendants are reparented to (instead of init), so that it can
+    collect them: in a container init often collects nothing, and they would stay zombies."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def lower_priority(nice: int) -> None:

@@ -164,6 +164,8 @@ class Server:
                 return
             if pid == 0:
                 return
+            if pid not in self.children:  # a kernel's subprocess orphaned by its kernel (this server is a subreaper)
+                continue
             self.children[pid] = os.waitstatus_to_exitcode(status)
             self.owner_of.pop(pid, None)
             self.remove_sockets(pid)
@@ -419,6 +421,7 @@ def stop_children(server: Server) -> None:
                 _, status = os.waitpid(pid, 0)
                 server.children[pid] = os.waitstatus_to_exitcode(status)
             server.remove_sockets(pid)
+    server.collect()  # kernels' subprocesses that were orphaned and have ended
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,6 +431,10 @@ def main(argv: list[str] | None = None) -> int:
     if sys.path and sys.path[0] in ("", os.getcwd()):  # `-m` put the cwd first; a kernel does not have it
         del sys.path[0]
     server = Server(args.socket)
+    # A kernel killed while a subprocess of its own runs leaves that subprocess to the nearest subreaper above it:
+    # this server, which collects it (`collect`), rather than its owner, which would keep it as a zombie for as long
+    # as it runs (`kompas serve`: for days).
+    protocol.become_subreaper()
     server.prepare()
     server.listen()
     try:

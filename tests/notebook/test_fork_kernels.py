@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -160,6 +161,26 @@ def test_a_kernel_asked_for_with_other_debugger_settings_is_not_forked(fork_serv
         result, prov = execute("import os, json; print(json.dumps({'eval': os.environ['PYDEVD_USE_FRAME_EVAL']}))")
     assert not prov.forked and result == {"eval": "YES"}
     assert any("PYDEVD_USE_FRAME_EVAL" in r.getMessage() for r in caplog.records)
+
+
+SUBPROCESS = """
+import json, subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"], start_new_session=True)
+print(json.dumps({"child": child.pid}))
+"""
+
+
+def test_a_subprocess_left_by_a_killed_kernel_is_collected_by_the_server(fork_server):
+    # The kernel is killed when its notebook is done, its subprocess still running: the subprocess goes to the
+    # server (a subreaper), which collects it when it ends, not to this process, which would keep it as a zombie.
+    found, prov = execute(SUBPROCESS)
+    assert prov.forked
+    stat = Path(f"/proc/{found['child']}/stat")
+    assert int(stat.read_text().rsplit(")", 1)[1].split()[1]) == fork_server.process.pid  # its parent now
+    deadline = time.monotonic() + 30
+    while stat.exists():
+        assert time.monotonic() < deadline, "the subprocess was not collected: " + stat.read_text()
+        time.sleep(0.1)
 
 
 def test_interrupt_and_shutdown_reach_the_forked_kernel(fork_server):
@@ -420,11 +441,12 @@ def test_a_fork_server_whose_owner_is_killed_removes_its_socket_folder(tmp_path)
     # The owner makes the folder and removes it when it stops; killed, it cannot, and the server does it on its way out.
     owner = subprocess.Popen(
         [sys.executable, "-c", "from kompas_helpers.kernels import client; import sys, time; s = client.start(); "
-         "s.wait_ready(); print(s.path, flush=True); time.sleep(600)"],
+         "s.wait_ready(); print(s.path, s.process.pid, flush=True); time.sleep(600)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        folder = Path(owner.stdout.readline().strip()).parent
+        path, server = owner.stdout.readline().split()
+        folder = Path(path).parent
         assert folder.name.startswith(protocol.SOCKET_FOLDER_PREFIX) and folder.is_dir()
     finally:
         owner.kill()
@@ -433,6 +455,10 @@ def test_a_fork_server_whose_owner_is_killed_removes_its_socket_folder(tmp_path)
     while folder.exists():
         assert time.monotonic() < deadline, f"{folder} was left behind"
         time.sleep(0.1)
+    # The orphaned server was reparented to this process when an earlier test made it a subreaper (client.start):
+    # collected here, it is not left as a zombie for the tests after this one to find.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(int(server), 0)
 
 
 PRIORITY = """
