@@ -20,9 +20,10 @@ from tests.fixtures.kernels import stale_kernel_sockets
 pytestmark = pytest.mark.browser
 
 
-def session_processes(sid: int) -> list[str]:
+def session_processes(sid: int, earlier: frozenset[str] = frozenset()) -> list[str]:
     """Every process in the session `sid` or started by its leader (the page-view drawer among them), and every kernel,
-    page-view drawer or zombie reparented to us."""
+    page-view drawer or zombie reparented to us, but those in `earlier` (left to us by earlier tests, see
+    `earlier_orphans`)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -36,13 +37,20 @@ def session_processes(sid: int) -> list[str]:
         orphan = int(fields[1]) == os.getpid() and (fields[0] == "Z" or ours)
         if int(fields[3]) == sid or int(fields[1]) == sid or orphan:
             found.append(f"{entry} {fields[0]} {command}")
-    return found
+    return [p for p in found if p not in earlier]
+
+
+def earlier_orphans() -> frozenset[str]:
+    """What `session_processes` finds before the test's server starts: orphans of earlier tests (a killed Dask worker's
+    processes, say) that were reparented to this process once an earlier test made it a subreaper."""
+    return frozenset(session_processes(-1))
 
 
 def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(browser, tmp_path):
     # Orphans of the server (kernels, their children) are reparented to this process, so none can hide as an
     # init's zombie; the server runs in its own session (start_server), so its processes are easy to find.
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+    earlier = earlier_orphans()
     stale_before = stale_kernel_sockets()
     stores_before = page_stores()
     # Culling far away: only the page's own shutdown request can stop its kernel within the test.
@@ -67,7 +75,7 @@ def test_page_kernels_are_forked_and_go_with_their_page_and_with_the_server(brow
     finally:
         stop_server(server)
     time.sleep(2)
-    assert session_processes(server.process.pid) == []
+    assert session_processes(server.process.pid, earlier) == []
     assert "uden fork-serveren" not in server.log_text()
     assert stale_kernel_sockets(stale_before) == set()  # the page kernels' Unix socket files are gone too
     assert page_stores() <= stores_before  # the pages' stored first views too
@@ -80,6 +88,7 @@ def page_stores() -> set[Path]:
 
 def test_a_killed_server_leaves_neither_its_view_drawer_nor_its_stored_views(tmp_path):
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # the killed server's orphans come to this process, which reaps them
+    earlier = earlier_orphans()
     stores_before = page_stores()
     # No kernels (no pool, no page asked for): the view drawer is all the server leaves to clean up after.
     server = start_server(tmp_path / "serve.log", "--no-preheat", "--no-fork")
@@ -97,6 +106,6 @@ def test_a_killed_server_leaves_neither_its_view_drawer_nor_its_stored_views(tmp
             assert time.monotonic() < deadline, "the view drawer still runs 30 s after its server was killed"
             time.sleep(0.2)
         assert not any(store.exists() for store in new)
-        assert session_processes(server.process.pid) == []
+        assert session_processes(server.process.pid, earlier) == []
     finally:
         stop_server(server)
