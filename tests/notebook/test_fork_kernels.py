@@ -125,13 +125,20 @@ def test_a_killed_server_falls_back_to_a_plain_kernel_with_one_log_line(fork_ser
     assert len(lines) == 1 and "uden fork-serveren" in lines[0] and "stoppede" in lines[0]
 
 
-def test_a_kernel_from_another_python_environment_is_not_forked(fork_server, monkeypatch, caplog):
-    monkeypatch.setenv("PYTHONHASHSEED", "123")  # read when the interpreter starts: a fork cannot honour it
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PYTHONHASHSEED", "123"),  # read when the interpreter starts: a fork cannot honour it
+        ("PYDEVD_USE_FRAME_EVAL", "YES"),  # read when pydevd loads, which the server did without it
+    ],
+)
+def test_a_kernel_with_other_import_time_settings_is_not_forked(fork_server, monkeypatch, caplog, name, value):
+    monkeypatch.setenv(name, value)
     client._reported.clear()
     with caplog.at_level(logging.WARNING, logger="kompas_helpers.kernels"):
-        result, prov = execute("import os, json, sys; print(json.dumps({'seed': os.environ['PYTHONHASHSEED']}))")
-    assert not prov.forked and result == {"seed": "123"}
-    assert any("PYTHONHASHSEED" in r.getMessage() for r in caplog.records)
+        result, prov = execute(f"import os, json; print(json.dumps({{'value': os.environ[{name!r}]}}))")
+    assert not prov.forked and result == {"value": value}
+    assert any(name in r.getMessage() for r in caplog.records)
 
 
 ENVIRONMENT = """
@@ -152,15 +159,6 @@ def test_a_forked_kernel_has_the_environment_a_plain_kernel_has(fork_server):
         del found["env"]["JPY_PARENT_PID"]  # the parent differs: the server, this process
     assert forked == plain
     assert forked["env"]["PYDEVD_USE_FRAME_EVAL"] == "NO"  # set by the debugger's import (preloaded in the server)
-
-
-def test_a_kernel_asked_for_with_other_debugger_settings_is_not_forked(fork_server, monkeypatch, caplog):
-    monkeypatch.setenv("PYDEVD_USE_FRAME_EVAL", "YES")  # read when pydevd loads, which the server did without it
-    client._reported.clear()
-    with caplog.at_level(logging.WARNING, logger="kompas_helpers.kernels"):
-        result, prov = execute("import os, json; print(json.dumps({'eval': os.environ['PYDEVD_USE_FRAME_EVAL']}))")
-    assert not prov.forked and result == {"eval": "YES"}
-    assert any("PYDEVD_USE_FRAME_EVAL" in r.getMessage() for r in caplog.records)
 
 
 SUBPROCESS = """
