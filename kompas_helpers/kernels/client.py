@@ -40,16 +40,7 @@ def start(cwd: str | Path | None = None, preload_data: str | Path | None = None)
     is matched by a `stop`, and the last `stop` stops the server. With `preload_data` (a dataset folder) a server
     started here loads that dataset before it forks (bundle.preload), for a batch's notebooks.
     """
-    global _current, _users
-    if protocol.disabled():
-        return None
-    with _lock:
-        if _current is None or not _current.alive():
-            if _current is not None:
-                _current.stop()
-            _current = ForkServer(cwd, preload_data)
-        _users += 1
-        return _current
+    return _use(lambda: ForkServer(cwd, preload_data))
 
 
 def attach(path: str, pid: int) -> ForkServer | None:
@@ -57,13 +48,21 @@ def attach(path: str, pid: int) -> ForkServer | None:
     kernels started here are forked from it, and the last `stop` here leaves it running for its owner.
 
     `pid` is the server's process id, which the owner passes along while the server still runs (it is its child).
+    In the owner's own process, its server is used.
     """
+    return _use(lambda: SharedForkServer(path, pid))
+
+
+def _use(make) -> ForkServer | None:
+    """This process's server, made with `make()` unless a living one is there; counts the user (see `stop`)."""
     global _current, _users
     if protocol.disabled():
         return None
     with _lock:
-        if _current is None or not _current.alive():  # (in the owner's own process: its server)
-            _current = SharedForkServer(path, pid)
+        if _current is None or not _current.alive():
+            if _current is not None:
+                _current.stop()
+            _current = make()
         _users += 1
         return _current
 
