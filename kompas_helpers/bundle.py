@@ -94,8 +94,7 @@ def dataset_hash(folder: Path) -> str:
 
     A batch run hashes the folder once and hands the result to its notebooks' kernels (KNOWN_HASH_ENV).
     """
-    known = os.environ.get(KNOWN_HASH_ENV, "")
-    where, _, digest = known.partition("\t")
+    where, digest = _known()
     if digest and where == str(Path(folder).resolve()):
         return digest
     digest_ = hashlib.sha256()
@@ -108,7 +107,13 @@ def dataset_hash(folder: Path) -> str:
 
 def known_folder() -> str:
     """The dataset folder whose hash a batch run handed to this process (KNOWN_HASH_ENV), or ''."""
-    return os.environ.get(KNOWN_HASH_ENV, "").partition("\t")[0]
+    return _known()[0]
+
+
+def _known() -> tuple[str, str]:
+    """(dataset folder, its hash) as a batch run handed them to this process (KNOWN_HASH_ENV); empty strings if not."""
+    where, _, digest = os.environ.get(KNOWN_HASH_ENV, "").partition("\t")
+    return where, digest
 
 
 def known_hash_value(folder: Path, digest: str) -> str:
