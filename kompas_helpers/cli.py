@@ -98,7 +98,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from kompas_helpers.runner import batch, plan
+    from kompas_helpers.kernels import client as kernel_client
 
     extra = {}
     for item in args.parameter or []:
@@ -108,6 +108,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra[name.strip()] = value
     if args.no_fork:
         os.environ[protocol.DISABLE_ENV] = "1"  # read by every driver, also in the spawned worker processes
+    # The run's fork server first of all (batch.run uses this one): its imports, the longest wait before the first
+    # notebook, go on beside this process's own. Numpy and pyarrow are imported here without their thread pools, so
+    # that the drivers can be forked from this process (batch._worker_context).
+    local = not args.scheduler
+    server = kernel_client.start(paths.kernel_cwd(), preload_data=paths.data_folder(args.data)) if local else None
+    try:
+        with protocol.single_threaded_imports(keep_given=False):
+            import pyarrow  # noqa: F401
+
+            from kompas_helpers.runner import batch, plan
+        return _run(args, extra, batch, plan)
+    finally:
+        if server is not None:
+            kernel_client.stop()
+
+
+def _run(args: argparse.Namespace, extra: dict, batch, plan) -> int:
     options = plan.RunOptions(
         kommuner=None if args.all else args.kommune,
         organisations=args.organisation,

@@ -75,13 +75,27 @@ def _exporter():
             )
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
-    # The "basic" template is the bare notebook body: no require.js, MathJax or other CDN scripts to strip.
+    # The "basic" template is the bare notebook body: no require.js, MathJax or other CDN scripts to strip. The
+    # notebook is validated once, after the preprocessors, rather than after each of them (a dozen times: about a
+    # tenth of a dimension report's export).
     return ReportExporter(
         template_name="basic",
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        optimistic_validation=True,
     )
+
+
+def warm() -> None:
+    """Build the exporter and render its templates once (about 1 CPU-second), in a process that forks the drivers
+    that will use it: each then has them ready."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    html_output = nbformat.v4.new_output("display_data", data={"text/html": "<p>AlmenKompas</p>"})
+    nb.cells = [nbformat.v4.new_markdown_cell("AlmenKompas"), nbformat.v4.new_code_cell("", outputs=[html_output])]
+    notebook_html(nb, "AlmenKompas")
 
 
 def _readable_copy(nb):

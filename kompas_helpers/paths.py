@@ -21,3 +21,8 @@ DATA_ENV = "KOMPAS_DATA"
 def data_folder(data: str | Path | None = None) -> Path:
     """The dataset folder every command, report and page reads: the one given, or the synthetic default."""
     return Path(data) if data else DEFAULT_DATA_DIR
+
+
+def kernel_cwd() -> str:
+    """The folder a notebook's kernel (and the fork server) runs in: the templates', as for an analyst."""
+    return str(TEMPLATES_DIR if TEMPLATES_DIR.is_dir() else PROJECT_DIR)

@@ -78,6 +78,21 @@ def stop() -> None:
         server.stop()
 
 
+def forget_inherited() -> None:
+    """In a child forked from a process that started a fork server (`kompas run`'s drivers): let go of the parent's
+    server without stopping it, and close this copy of the pipe the server watches, so that the server still ends
+    when its owner does. The child then attaches to it like any other process (`attach`)."""
+    global _current, _users
+    with _lock:
+        server, _current, _users = _current, None, 0
+    if server is not None and server.process is not None and server.process.stdin is not None:
+        with contextlib.suppress(OSError):
+            server.process.stdin.close()
+    if server is not None:
+        with contextlib.suppress(ValueError):
+            atexit.unregister(server.stop)
+
+
 def fallback_line(reason: str) -> None:
     """The one log line for a kernel started without the fork server (printed once per reason and process)."""
     if reason in _reported:

@@ -55,6 +55,14 @@ SOCKET_FOLDER_PREFIX = "kompas-fork-"
 MAX_MESSAGE = 1 << 20
 MAX_FDS = 4
 PR_SET_CHILD_SUBREAPER = 36  # prctl option (linux/prctl.h)
+# Thread pools that libraries would start while importing; a fork copies only the thread calling fork(), so a lock
+# held by another thread at that moment stays locked for ever in the child. Set while a process that will fork
+# imports them (the fork server; `kompas run`, which forks its drivers), and removed afterwards: the kernels get the
+# environment they were asked for (these libraries read it once, when they load).
+SINGLE_THREADED_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",  # OpenBLAS starts its worker threads when numpy loads
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow's jemalloc starts a purging thread
+}
 
 
 def become_subreaper() -> None:
@@ -82,6 +90,37 @@ def lower_priority(nice: int) -> None:
             autogroup.write(str(nice))
     except OSError:
         pass
+
+
+@contextlib.contextmanager
+def single_threaded_imports(keep_given: bool = True):
+    """Imports inside this start no thread pools (SINGLE_THREADED_ENV); afterwards the environment is as before.
+
+    With `keep_given`, a variable the user set is left as it is while importing (the fork server: its kernels get the
+    thread pools the user asked for, and the server then forks none, see `Server._check_sound`); else it is
+    overridden while importing (`kompas run`, which computes nothing with them and forks its drivers)."""
+    before = {name: os.environ.get(name) for name in SINGLE_THREADED_ENV}
+    for name, value in SINGLE_THREADED_ENV.items():
+        if before[name] is None or not keep_given:
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def threads() -> int:
+    """The number of threads of this process, those started by C libraries included (Linux)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        import threading
+
+        return threading.active_count()
 
 
 def disabled() -> bool:

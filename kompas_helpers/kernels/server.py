@@ -64,13 +64,6 @@ PRELOAD_PAGES = (
     "kompas_helpers.organisation.page",
     "voila.utils",
 )
-# Thread pools that libraries would start while importing; a fork copies only the thread calling fork(), so a lock
-# held by another thread at that moment stays locked for ever in the child. Set for the server only: the children
-# get the environment their kernel was asked for (these libraries read it once, when they load).
-SINGLE_THREADED_ENV = {
-    "OPENBLAS_NUM_THREADS": "1",  # OpenBLAS starts its worker threads when numpy loads
-    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow's jemalloc starts a purging thread
-}
 
 
 class Server:
@@ -93,22 +86,19 @@ class Server:
 
     def prepare(self) -> None:
         """Import everything (never start a thread, a ZMQ context or an event loop here: see `_check_sound`)."""
-        for name, value in SINGLE_THREADED_ENV.items():
-            os.environ.setdefault(name, value)
         # ipykernel's default (IPKernelApp.init_gui_pylab) before matplotlib reads it, as in a fresh kernel.
         os.environ["MPLBACKEND"] = self.fingerprint["MPLBACKEND"]
-        before = dict(os.environ)
         pages = bool(os.environ.get(protocol.PRELOAD_PAGES_ENV))
-        for name in (*PRELOAD, *(PRELOAD_PAGES if pages else ())):
-            importlib.import_module(name)
-        # What the imports set in the environment, as they would in a fresh kernel (pydevd: PYDEVD_USE_FRAME_EVAL).
-        self.import_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
-        if pages:
-            _preload_pages()
-        else:
-            self.data_to_preload = _preload_batch(os.environ.pop(protocol.PRELOAD_DATA_ENV, ""))
-        for name in SINGLE_THREADED_ENV:
-            os.environ.pop(name)
+        with protocol.single_threaded_imports():
+            before = dict(os.environ)
+            for name in (*PRELOAD, *(PRELOAD_PAGES if pages else ())):
+                importlib.import_module(name)
+            # What the imports set in the environment, as they would in a fresh kernel (pydevd: PYDEVD_USE_FRAME_EVAL).
+            self.import_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
+            if pages:
+                _preload_pages()
+            else:
+                self.data_to_preload = _preload_batch(os.environ.pop(protocol.PRELOAD_DATA_ENV, ""))
         # Everything loaded so far lives as long as the server: kept out of the collector's reach, a kernel's garbage
         # collections do not write to these objects' headers, so their memory stays shared with the server instead
         # of being copied into every kernel (the use the documentation of gc.freeze gives).
@@ -250,7 +240,7 @@ class Server:
 
     def _check_sound(self, message: dict, fds: list[int]) -> str:
         """Why forking would not give what a fresh kernel gives ('' when it would)."""
-        threads = len(os.listdir("/proc/self/task"))
+        threads = protocol.threads()
         if threads != 1:  # another thread might hold a lock (malloc's, the GIL's helpers) that no one would release
             return f"the fork server has {threads} threads"
         if len(fds) != 2:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import queue
@@ -25,18 +26,34 @@ from kompas_helpers.reportset import (
     SHEETS_FOLDER,
     STATUS_DA,
 )
-from kompas_helpers.runner.manifest import INDEX_FILE, _write_manifest_and_index
+from kompas_helpers.runner.manifest import (
+    INDEX_FILE,
+    MANIFEST_FILE,
+    _previous_manifest,
+    _write_manifest_and_index,
+    supervision_of_run,
+)
 from kompas_helpers.runner.plan import (
     Job,
     JobResult,
     RunError,
     RunOptions,
+    longest_first,
     resolve_kommuner,
     resolve_organisations,
     resolve_templates,
     template_arguments,
 )
-from kompas_helpers.runner.worker import Driver, _seconds_da, _worker_main, kernel_cwd
+from kompas_helpers.runner.worker import Driver, _seconds_da, _worker_main
+
+# How a run's drivers started (the manifest's run.drivers): forked from the run itself, which has imported what they
+# need (batch._worker_context), fresh Python processes, the run's own process (one worker), or a Dask cluster's workers.
+DRIVERS_DA = {
+    "fork": "forket fra kørslen",
+    "spawn": "startet som nye processer",
+    "this-process": "i kørslens egen proces",
+    "dask": "på Dask-klyngens arbejdere",
+}
 
 
 @dataclass
@@ -101,7 +118,8 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     shows progress, and writes the manifest, the index and a summary at the end.
 
     Progress lines go to `progress` (the command line passes stderr) and the summary table to `summary` (stdout).
-    Worker processes are spawned: a script calling this must do so under `if __name__ == "__main__":`.
+    Worker processes are forked from this process when it runs one thread and has a fork server (the command line),
+    else spawned: a script calling this must do so under `if __name__ == "__main__":`.
     """
     from kompas_helpers.kernels import client as kernel_client
 
@@ -110,7 +128,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     # rather than once per worker. A worker that dies takes the kernels it asked for with it (the server watches who
     # asked); the server ends with the run.
     local = not options.scheduler
-    server = kernel_client.start(kernel_cwd(), preload_data=paths.data_folder(options.data)) if local else None
+    server = kernel_client.start(paths.kernel_cwd(), preload_data=paths.data_folder(options.data)) if local else None
     try:
         return _run(options, progress, summary, None if server is None else (server.path, server.process.pid))
     finally:
@@ -183,7 +201,18 @@ def _run(
                 stem = organisation.stem if len(organisation_templates) == 1 else f"{organisation.stem}-{template.name}"
                 parameters = {ORGANISATION_PARAMETER: organisation.organisation_id, "year": year, "data": data_argument}
                 add(organisation.kommune, template, parameters, f"{SHEETS_FOLDER}/{stem}", organisation.name)
-    results, interrupted = _run_jobs(jobs, workers, _Progress(len(jobs), progress), options.scheduler, shared)
+    supervised: list[dict] = []
+
+    def meanwhile() -> None:
+        """The index's figures, computed while the drivers run (this process waits for them otherwise); a failure
+        here is left for the end of the run, where the index is written (`_write_manifest_and_index`)."""
+        with contextlib.suppress(Exception):
+            supervised.append(supervision_of_run(data_folder, year, jobs))
+
+    order = longest_first(jobs, _previous_manifest(out_dir / MANIFEST_FILE))
+    results, interrupted, drivers = _run_jobs(
+        jobs, workers, _Progress(len(jobs), progress), options.scheduler, shared, meanwhile, order
+    )
     # The national workbook comes with the kommuner's workbooks; a run of organisation sheets alone leaves it be.
     national = None
     if kommuner and options.excel and not interrupted:
@@ -198,6 +227,7 @@ def _run(
         "seconds": round(time.perf_counter() - clock, 2),
         "table_seconds": round(table_seconds, 2),
         "status": INTERRUPTED if interrupted else (FAILED if failed else OK),
+        "drivers": drivers,  # how the processes that ran the notebooks started (DRIVERS_DA)
         "parameters": {
             "kommuner": None if options.kommuner is None else [k.code for k in kommuner],
             "organisations": None if not options.organisations else list(options.organisations),
@@ -216,7 +246,9 @@ def _run(
         "counts": {s: sum(r.status == s for r in results) for s in (OK, FAILED, INTERRUPTED)},
         "national": national,  # alle-kommuner.xlsx: file, title, status, error, seconds; None when not made
     }
-    manifest = _write_manifest_and_index(out_dir, year, jobs, results, run_info, meta, data_folder)
+    manifest = _write_manifest_and_index(
+        out_dir, year, jobs, results, run_info, meta, data_folder, supervised[0] if supervised else None
+    )
     report = RunReport(year, out_dir, results, manifest, interrupted)
     if summary is not None:
         _print_summary(report, jobs, summary)
@@ -233,13 +265,22 @@ def _display_path(path: Path) -> str:
 
 
 def _run_jobs(
-    jobs: list[Job], workers: int, progress: _Progress, scheduler: str = "", shared: tuple[str, int] | None = None
-) -> tuple[list[JobResult], bool]:
+    jobs: list[Job],
+    workers: int,
+    progress: _Progress,
+    scheduler: str = "",
+    shared: tuple[str, int] | None = None,
+    meanwhile=None,
+    order: list[Job] | None = None,
+) -> tuple[list[JobResult], bool, str]:
     """Run the jobs (in this process when workers is 1, on a Dask cluster's workers when a scheduler is given);
-    returns the results in job order and whether the run was interrupted (Ctrl-C); unfinished jobs then have the
-    status «interrupted». Local drivers fork their kernels from `shared` (socket path, pid), when given."""
+    returns the results in job order, whether the run was interrupted (Ctrl-C; unfinished jobs then have the status
+    «interrupted») and how the drivers started (a key of DRIVERS_DA). Local drivers fork their kernels from `shared`
+    (socket path, pid), when given. With worker processes, `meanwhile()` is called once they have their jobs (this
+    process's own work in the meantime), and the jobs are handed out in `order` (default: as given)."""
     done: dict[int, JobResult] = {}
     interrupted = False
+    drivers = "dask" if scheduler else "this-process" if workers == 1 else ""
     # SIGTERM (e.g. from a scheduler) ends the run like Ctrl-C: stop the drivers, keep the earlier outputs.
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
@@ -257,7 +298,9 @@ def _run_jobs(
             finally:
                 driver.close()
         else:
-            _execute_in_pool(jobs, min(workers, len(jobs)), progress, done, shared)
+            context = _worker_context(shared)
+            drivers = context.get_start_method()
+            _execute_in_pool(order or jobs, min(workers, len(jobs)), progress, done, context, shared, meanwhile)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -266,33 +309,40 @@ def _run_jobs(
     results = []
     for job in jobs:
         results.append(done.get(job.index) or JobResult(job.index, job.kommune.code, job.name, INTERRUPTED, 0.0))
-    return results, interrupted
+    return results, interrupted, drivers
 
 
 def _execute_in_pool(
-    jobs: list[Job], workers: int, progress: _Progress, done: dict[int, JobResult], shared: tuple[str, int] | None
+    jobs: list[Job],
+    workers: int,
+    progress: _Progress,
+    done: dict[int, JobResult],
+    context,
+    shared: tuple[str, int] | None,
+    meanwhile=None,
 ) -> None:
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
     job_queue, result_queue = context.Queue(), context.Queue()
-    for job in jobs:
-        job_queue.put(job)
-    for _ in range(workers):
-        job_queue.put(None)
     processes = [
         context.Process(target=_worker_main, args=(job_queue, result_queue, shared), daemon=True)
         for _ in range(workers)
     ]
     for process in processes:
         process.start()
+    # Only now: the first put starts the queue's feeder thread, and a forking context forks a process of one thread.
+    for job in jobs:
+        job_queue.put(job)
+    for _ in range(workers):
+        job_queue.put(None)
     running: dict[int, int] = {}  # pid -> job index
+    by_index = {job.index: job for job in jobs}  # `jobs` is in the order they are handed out
     try:
+        if meanwhile is not None:
+            meanwhile()
         while len(done) < len(jobs):
             try:
                 kind, payload, pid = result_queue.get(timeout=1.0)
             except queue.Empty:
-                _reap_dead_workers(processes, running, jobs, done, progress)
+                _reap_dead_workers(processes, running, by_index, done, progress)
                 if not any(p.is_alive() for p in processes) and len(done) < len(jobs):
                     for job in jobs:  # every driver is gone: nothing else will run
                         if job.index not in done:
@@ -306,7 +356,7 @@ def _execute_in_pool(
             else:
                 running.pop(pid, None)
                 done[payload.index] = payload
-                progress.update(jobs[payload.index], payload)
+                progress.update(by_index[payload.index], payload)
     finally:
         _stop_workers(processes)
         for q in (job_queue, result_queue):
@@ -317,7 +367,28 @@ def _execute_in_pool(
         _stop_resource_tracker()
 
 
-def _reap_dead_workers(processes, running, jobs, done, progress) -> None:
+def _worker_context(shared: tuple[str, int] | None):
+    """How the driver processes start: forked from this process when that is sound, else spawned afresh.
+
+    A fork starts a driver with this process's imports and its built HTML exporter (`worker.prepare_drivers`), about
+    1 CPU-second less per driver than a fresh interpreter. It is sound only in a process of one thread (another
+    thread may hold a lock that would stay locked in the child: `kompas run` imports numpy and pyarrow without their
+    thread pools, protocol.single_threaded_imports) and is used with the fork server only, whose kernels are fresh
+    processes whatever the driver holds; a caller with threads (a notebook calling `batch.run`) gets spawned drivers.
+    """
+    import multiprocessing
+
+    if shared is not None and "fork" in multiprocessing.get_all_start_methods():
+        from kompas_helpers.kernels import protocol
+        from kompas_helpers.runner.worker import prepare_drivers
+
+        prepare_drivers()
+        if protocol.threads() == 1:
+            return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _reap_dead_workers(processes, running, jobs: dict[int, Job], done, progress) -> None:
     """A driver that died (killed, out of memory) fails the notebook it was running; the others carry on."""
     for process in processes:
         if not process.is_alive() and process.pid in running:
@@ -371,7 +442,10 @@ def _print_summary(report: RunReport, jobs: list[Job], stream: TextIO) -> None:
     seconds = report.manifest["run"]["seconds"]
     parameters = report.manifest["run"]["parameters"]
     where = f"på Dask-klyngen {parameters['scheduler']}" if "scheduler" in parameters else ""
-    where = where or f"med {parameters['workers']} processer"
+    drivers = report.manifest["run"].get("drivers")
+    where = where or f"med {parameters['workers']} processer" + (
+        f" ({DRIVERS_DA[drivers]})" if drivers in DRIVERS_DA else ""
+    )
     lines = [
         "",
         f"{len(report.results)} opgaver på {_duration_da(seconds)} {where}: "

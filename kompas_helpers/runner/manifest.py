@@ -34,15 +34,20 @@ def _write_manifest_and_index(
     run_info: dict,
     meta: dict,
     data_folder: Path | None = None,
+    supervised: dict[str, list[dict]] | None = None,
 ) -> dict:
     """Merge this run into the year's manifest (kommuner and outputs not in this run keep their entries) and
     rewrite the manifest and the index, each atomically. With the run's `data_folder`, the organisations each
-    kommune of the run supervises are listed with their scores (computed once here from the indicator table).
+    kommune of the run supervises are listed with their scores (`supervised` when the run has computed them while
+    its notebooks ran, else computed here once from the indicator table).
 
     Runs for the same year may end at the same time: reading, merging and writing happen under an exclusive lock,
     so each run merges into what the other wrote and no entries are lost.
     """
-    figures = _supervision(data_folder, year, jobs) if data_folder is not None else {}
+    if supervised is not None:
+        figures = supervised
+    else:
+        figures = supervision_of_run(data_folder, year, jobs) if data_folder is not None else {}
     with exclusive_lock(out_dir / MANIFEST_LOCK):
         previous = _previous_manifest(out_dir / MANIFEST_FILE)
         manifest = merge_manifest(previous, year, jobs, results, run_info, meta, figures)
@@ -53,7 +58,7 @@ def _write_manifest_and_index(
     return manifest
 
 
-def _supervision(data_folder: Path, year: int, jobs: list[Job]) -> dict[str, list[dict]]:
+def supervision_of_run(data_folder: Path, year: int, jobs: list[Job]) -> dict[str, list[dict]]:
     """The organisations each kommune of the run supervises, with their scores, from the run's (cached) table."""
     from kompas_helpers import bundle
     from kompas_helpers.organisation.supervision import supervision

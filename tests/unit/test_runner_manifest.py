@@ -7,6 +7,8 @@ import multiprocessing
 import time
 from pathlib import Path
 
+import pytest
+
 from kompas_helpers import kommuner, reportset
 from kompas_helpers.runner import manifest as runner_manifest
 from kompas_helpers.runner import plan
@@ -93,3 +95,58 @@ def test_merge_keeps_other_kommuner_and_outputs_and_the_last_good_run(tmp_path):
     assert second["reports"]["101"]["outputs"]["social"]["status"] == reportset.FAILED
     assert second["run"] == _run_info("second")
     assert [n["template"] for n in second["notebooks"]] == ["social", "overview"]  # this run's notebooks only
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The order jobs are handed out in
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _job(index: int, code: str, template: str | None, parameters: dict | None = None) -> plan.Job:
+    declared = parameters or {}
+    chosen = plan.Template(template, Path(f"{template}.ipynb"), declared) if template else None
+    return plan.Job(index, KOMMUNER[code], f"/out/{code}", chosen, {}, None, "hash", {}, YEAR, "0")
+
+
+def test_jobs_go_out_longest_first_by_their_template_s_typical_time():
+    jobs = [_job(0, "101", "overview"), _job(1, "101", "environmental"), _job(2, "101", "governance")]
+    jobs += [_job(3, "101", None), _job(4, "101", "social"), _job(5, "101", "my_own_analysis")]
+    sheet = _job(6, "101", "organisation", {reportset.ORGANISATION_PARAMETER: "str"})
+    order = plan.longest_first([*jobs, sheet], {})
+    # environmental and social tie at the top and keep the run's order; the organisation's sheet comes last
+    assert [job.index for job in order] == [1, 4, 2, 3, 5, 0, 6]
+    assert sorted(job.index for job in order) == list(range(7))  # every job once
+
+
+def test_the_year_s_last_run_decides_where_it_knows_the_time():
+    jobs = [_job(0, "101", "overview"), _job(1, "101", "environmental"), _job(2, "751", "overview")]
+    previous = {
+        "reports": {
+            "101": {"outputs": {"overview": {"status": "ok", "seconds": 9.0}}},
+            # a failed output's time says nothing about how long it takes: the typical time counts
+            "751": {"outputs": {"overview": {"status": "failed", "seconds": 30.0}}},
+        }
+    }
+    assert [job.index for job in plan.longest_first(jobs, previous)] == [0, 1, 2]
+
+
+def test_figures_computed_during_the_run_go_into_the_index(tmp_path, monkeypatch):
+    out_dir = tmp_path / str(YEAR)
+    out_dir.mkdir()
+    jobs, results = _jobs_and_results("first", out_dir)
+    meta = {"data_hash": "hash-first", "synthetic": True, "provenance": {"synthetic": True}}
+
+    def recompute(*args):
+        raise AssertionError("the figures were computed already")
+
+    monkeypatch.setattr(runner_manifest, "supervision_of_run", recompute)
+    organisation = {"stem": "0042-boligselskabet-nord", "name": "Boligselskabet Nord", "organisation_id": "0042"}
+    organisation |= {"complete": 17, "indicators": 20, "agreements": 3, "not_on_track": 1}
+    written = runner_manifest._write_manifest_and_index(
+        out_dir, YEAR, jobs, results, _run_info("first"), meta, tmp_path, {"101": [organisation]}
+    )
+    assert written["reports"]["101"]["organisations"] == [organisation]
+    page = (out_dir / INDEX_FILE).read_text(encoding="utf-8")
+    assert "Boligselskabet Nord (0042)" in page and "17 af 20 målepunkter" in page and "1 af 3" in page
+    with pytest.raises(AssertionError, match="computed already"):  # without them, they are computed at the end
+        runner_manifest._write_manifest_and_index(out_dir, YEAR, jobs, results, _run_info("first"), meta, tmp_path)
