@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from kompas_helpers import peers, registry, uncertainty
-from kompas_helpers.schemas import LEVELS, STATUSES, VERDICTS
+from kompas_helpers.registry import LEVELS, STATUSES, VERDICTS
 
 # The levels that carry intervals, peer values and verdicts.
 JUDGED_LEVELS = ("kommune", "organisation")

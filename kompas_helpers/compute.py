@@ -9,7 +9,8 @@ import pandas as pd
 
 from kompas_helpers import comparison, disclosure, kommuner, peers, registry, uncertainty
 from kompas_helpers.model import Dataset
-from kompas_helpers.schemas import INDICATOR_TABLE_SCHEMA, LEVELS, STATUSES, VERDICTS
+from kompas_helpers.registry import LEVELS, STATUSES, VERDICTS
+from kompas_helpers.schemas import INDICATOR_TABLE_SCHEMA
 
 NATIONAL_ID = "DK"
 NATIONAL_NAME_DA = "Hele landet"

@@ -16,6 +16,12 @@ IntervalKind = Literal["wilson", "units", "index", "none"]
 DIMENSION_NAMES_DA = {"E": "Miljø", "S": "Social", "G": "Governance"}
 DIMENSION_NAMES_EN = {"E": "Environmental", "S": "Social", "G": "Governance"}
 DIMENSIONS: tuple[str, ...] = tuple(DIMENSION_NAMES_DA)
+# The indicator table's levels and statuses, in their category order (compute builds the table from these, schemas
+# checks it against them), and the verdict on a kommune's or organisation's figure (comparison.py says when each
+# applies). Here rather than in schemas.py, so that the reports can use them without importing pandera (0.4 s).
+LEVELS = ("afdeling", "organisation", "organisation_kommune", "kommune", "region", "national")
+STATUSES = ("reported", "missing", "suppressed", "not_applicable")
+VERDICTS = ("better", "worse", "as_expected", "too_few", "context", "not_judged")
 DIRECTION_DA = {
     "higher_better": "Højere er bedre",
     "lower_better": "Lavere er bedre",

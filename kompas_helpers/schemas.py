@@ -7,13 +7,7 @@ import pandera.pandas as pa
 
 from kompas_helpers import registry
 from kompas_helpers.disclosure import row_keys
-
-# The table's levels and statuses, in their category order (compute builds the table from these).
-LEVELS = ("afdeling", "organisation", "organisation_kommune", "kommune", "region", "national")
-STATUSES = ("reported", "missing", "suppressed", "not_applicable")
-# The verdict on a kommune's or organisation's figure (comparison.py says when each applies).
-VERDICTS = ("better", "worse", "as_expected", "too_few", "context", "not_judged")
-
+from kompas_helpers.registry import LEVELS, STATUSES, VERDICTS
 
 # The table's order; strictly increasing keys mean no two rows describe the same indicator, year, level and unit.
 TABLE_ORDER = ["indicator", "year", "level", "kommune_code", "unit_id"]

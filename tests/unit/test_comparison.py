@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kompas_helpers import comparison, paths, peers, registry, uncertainty
-from kompas_helpers.schemas import LEVELS, STATUSES, VERDICTS
+from kompas_helpers.registry import LEVELS, STATUSES, VERDICTS
 
 # --- intervals ----------------------------------------------------------------------------------------------------
 

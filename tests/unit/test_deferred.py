@@ -80,6 +80,19 @@ def test_a_page_kernel_does_not_import_the_voila_server():
     assert out == "[]"
 
 
+def test_a_report_kernel_does_not_import_pandera():
+    """pandera guards the indicator table where it is computed; a report reads a computed table (0.4 s less for every
+    kernel and for the fork server's start)."""
+    out = python(
+        """
+        import sys
+        import kompas_helpers.report.show, kompas_helpers.organisation.show, kompas_helpers.bundle
+        print("pandera" in sys.modules)
+        """
+    )
+    assert out == "False"
+
+
 def test_the_batchs_fork_server_imports_no_page_modules():
     out = python(
         """
