@@ -43,6 +43,14 @@ def start(cwd: str | Path | None = None, preload_data: str | Path | None = None)
     return _use(lambda: ForkServer(cwd, preload_data))
 
 
+def start_for_run(data: str | Path | None = None) -> ForkServer | None:
+    """`start` as `kompas run` does: in the kernels' folder, loading the run's dataset (`data`; None or "" is the
+    synthetic default) before it forks. The command starts it before its own imports; `batch.run` then uses it."""
+    from kompas_helpers import paths
+
+    return start(paths.kernel_cwd(), preload_data=paths.data_folder(data))
+
+
 def attach(path: str, pid: int) -> ForkServer | None:
     """Use the fork server another process started and owns (`kompas run` shares one among its worker processes):
     kernels started here are forked from it, and the last `stop` here leaves it running for its owner.
@@ -85,12 +93,12 @@ def forget_inherited() -> None:
     global _current, _users
     with _lock:
         server, _current, _users = _current, None, 0
-    if server is not None and server.process is not None and server.process.stdin is not None:
+    if server is None:
+        return
+    if server.process is not None and server.process.stdin is not None:
         with contextlib.suppress(OSError):
             server.process.stdin.close()
-    if server is not None:
-        with contextlib.suppress(ValueError):
-            atexit.unregister(server.stop)
+    atexit.unregister(server.stop)
 
 
 def fallback_line(reason: str) -> None:

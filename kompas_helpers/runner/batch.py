@@ -128,7 +128,7 @@ def run(options: RunOptions, progress: TextIO | None = None, summary: TextIO | N
     # rather than once per worker. A worker that dies takes the kernels it asked for with it (the server watches who
     # asked); the server ends with the run.
     local = not options.scheduler
-    server = kernel_client.start(paths.kernel_cwd(), preload_data=paths.data_folder(options.data)) if local else None
+    server = kernel_client.start_for_run(options.data) if local else None
     try:
         return _run(options, progress, summary, None if server is None else (server.path, server.process.pid))
     finally:
@@ -378,12 +378,13 @@ def _worker_context(shared: tuple[str, int] | None):
     """
     import multiprocessing
 
-    if shared is not None and "fork" in multiprocessing.get_all_start_methods():
-        from kompas_helpers.kernels import protocol
+    from kompas_helpers.kernels import protocol
+
+    if shared is not None and "fork" in multiprocessing.get_all_start_methods() and protocol.threads() == 1:
         from kompas_helpers.runner.worker import prepare_drivers
 
         prepare_drivers()
-        if protocol.threads() == 1:
+        if protocol.threads() == 1:  # again: the imports might have started one
             return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
