@@ -92,9 +92,9 @@ def resolve_organisations(
 ) -> list[OrganisationJob]:
     """The organisations to make sheets for: those named (`wanted`), else those supervised by the chosen kommuner.
     Unknown ids are a RunError naming every one of them."""
-    import pandas as pd
+    from kompas_helpers import files
 
-    orgs = pd.read_parquet(Path(data_folder) / "organisations.parquet")
+    orgs = files.read_parquet(Path(data_folder) / "organisations.parquet")
     by_id = {
         str(r.organisation_id): (str(r.organisation_name), str(r.hjemsted_kommune_code))
         for r in orgs.itertuples(index=False)
