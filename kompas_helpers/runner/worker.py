@@ -131,10 +131,13 @@ def prepare_drivers() -> None:
 class Driver:
     """Executes jobs in this process; keeps one fresh kernel starting in advance for the next notebook."""
 
-    def __init__(self, shared_server: tuple[str, int] | None = None):
+    def __init__(self, shared_server: tuple[str, int] | None = None, wanted=None):
         """`shared_server`: (socket path, pid) of a fork server another process owns (`kompas run` with several
-        workers starts one for all of them), else this driver starts its own."""
+        workers starts one for all of them), else this driver starts its own. `wanted()` says whether anyone is
+        still waiting for the results (false once the runner that started this driver is gone)."""
         import logging
+
+        self._wanted = wanted or (lambda: True)
 
         from kompas_helpers import deferred
 
@@ -331,6 +334,11 @@ class Driver:
                 message = f"Tidsgrænsen på {_seconds_da(job.timeout)} for notesbogen blev overskredet"
             else:
                 message = _describe(error)
+            if not self._wanted():
+                # The runner was killed, and its fork server and this notebook's kernel with it: the failure is
+                # the interruption, not the notebook's, and a failed notebook written now would be a file that
+                # no run reported (a killed run leaves every file as it was or complete).
+                return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, message)
             if began and nb is not None:
                 write_together({folder / notebook_file(name, FAILED_SUFFIX): self._nbformat.writes(nb)})
             return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, message)
@@ -407,7 +415,7 @@ def _worker_main(jobs, results, shared_server: tuple[str, int] | None = None) ->
     parent = multiprocessing.parent_process()
     driver = None
     try:
-        driver = Driver(shared_server)
+        driver = Driver(shared_server, wanted=parent.is_alive if parent is not None else None)
         while parent is None or parent.is_alive():  # a killed runner would read no results: stop
             try:
                 job = jobs.get(timeout=1.0)

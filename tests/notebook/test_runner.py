@@ -617,6 +617,31 @@ def test_a_killed_run_leaves_every_file_either_as_before_or_complete(small_data,
             openpyxl.load_workbook(path)
 
 
+@pytest.mark.notebook
+def test_a_notebook_cut_off_by_a_killed_run_leaves_no_failed_notebook(small_data, tmp_path):
+    # The runner is killed while a notebook is in the middle of a cell: its kernel goes with the runner's fork
+    # server, and the driver (which outlives the runner by up to a second) must not report that as the notebook's
+    # failure by writing notesbøger/<name>.fejl.ipynb — nobody asked for it and no manifest will name it.
+    out, begun = tmp_path / "out", tmp_path / "begun"
+    template = FIXTURES / "begins_then_waits.ipynb"
+    command = [sys.executable, "-m", "kompas_helpers.cli", "run", "--templates", str(template)]
+    command += ["--data", str(small_data), "--kommune", "101", "--out", str(out)]
+    environment = {**os.environ, "KOMPAS_TEST_BEGUN": str(begun)}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
+    try:
+        deadline = time.monotonic() + 120
+        while not begun.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert begun.exists(), "the notebook never began; the test proved nothing"
+    finally:
+        process.kill()  # SIGKILL: no clean-up in the runner at all
+        process.wait()
+    time.sleep(4)  # the kernel dies with the fork server; the driver notices, then sees the runner is gone
+    written = [path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()]
+    assert not [name for name in written if name.endswith(worker.FAILED_SUFFIX)], written
+    assert not [name for name in written if "begins_then_waits" in name], written  # nor a half-written one
+
+
 def test_offline_check_finds_and_removes_external_resources():
     page = (
         '<html><head><script src="https://cdnjs.cloudflare.com/require.js"></script>'
