@@ -294,9 +294,11 @@ def _run_jobs(
 
             dask_executor.execute(jobs, scheduler, progress, done)
         elif workers == 1:
-            driver = Driver(shared)
+            left = len(jobs)
+            driver = Driver(shared, more_coming=lambda: left > 0)
             try:
                 for job in jobs:
+                    left -= 1
                     done[job.index] = driver.run(job)
                     progress.update(job, done[job.index])
             finally:
@@ -327,7 +329,7 @@ def _execute_in_pool(
 ) -> None:
     job_queue, result_queue = context.Queue(), context.Queue()
     processes = [
-        context.Process(target=_worker_main, args=(job_queue, result_queue, shared), daemon=True)
+        context.Process(target=_worker_main, args=(job_queue, result_queue, shared, workers), daemon=True)
         for _ in range(workers)
     ]
     for process in processes:

@@ -131,13 +131,15 @@ def prepare_drivers() -> None:
 class Driver:
     """Executes jobs in this process; keeps one fresh kernel starting in advance for the next notebook."""
 
-    def __init__(self, shared_server: tuple[str, int] | None = None, wanted=None):
+    def __init__(self, shared_server: tuple[str, int] | None = None, wanted=None, more_coming=None):
         """`shared_server`: (socket path, pid) of a fork server another process owns (`kompas run` with several
         workers starts one for all of them), else this driver starts its own. `wanted()` says whether anyone is
-        still waiting for the results (false once the runner that started this driver is gone)."""
+        still waiting for the results (false once the runner that started this driver is gone); `more_coming()`
+        whether another notebook may follow this one (a kernel is started in advance only then)."""
         import logging
 
         self._wanted = wanted or (lambda: True)
+        self._more_coming = more_coming or (lambda: True)
 
         from kompas_helpers import deferred
 
@@ -201,7 +203,9 @@ class Driver:
         return km
 
     async def _start_spare(self) -> None:
-        if self._spare is None:
+        # At the end of a run a spare would only be killed again: its start (about 0.1 CPU-seconds in the kernel and
+        # as much here) would be taken from the last notebooks.
+        if self._spare is None and self._more_coming():
             with contextlib.suppress(Exception):  # a spare that cannot start is retried as a normal start
                 self._spare = await self._start_kernel()
 
@@ -403,7 +407,17 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def _worker_main(jobs, results, shared_server: tuple[str, int] | None = None) -> None:
+def _more_jobs(jobs, drivers: int) -> bool:
+    """Whether the job queue holds a job besides the None each of the `drivers` gets at the end (the runner puts
+    those after every job, so while a job is left, every None is still queued). Approximate, as a queue's size is:
+    a mistake costs a kernel started in vain, or one that starts when it is needed instead of in advance."""
+    try:
+        return jobs.qsize() > drivers
+    except (NotImplementedError, AttributeError):  # no sem_getvalue (macOS)
+        return True
+
+
+def _worker_main(jobs, results, shared_server: tuple[str, int] | None = None, drivers: int = 1) -> None:
     """A driver process: takes jobs until it gets None; reports ("start", index) and ("done", result). Its kernels
     are forked by `shared_server` (see `Driver`) when given."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interruption means
@@ -415,7 +429,9 @@ def _worker_main(jobs, results, shared_server: tuple[str, int] | None = None) ->
     parent = multiprocessing.parent_process()
     driver = None
     try:
-        driver = Driver(shared_server, wanted=parent.is_alive if parent is not None else None)
+        driver = Driver(
+            shared_server, parent.is_alive if parent is not None else None, lambda: _more_jobs(jobs, drivers)
+        )
         while parent is None or parent.is_alive():  # a killed runner would read no results: stop
             try:
                 job = jobs.get(timeout=1.0)

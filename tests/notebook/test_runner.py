@@ -14,6 +14,7 @@ import textwrap
 import time
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import unquote
 
 import nbformat
@@ -578,6 +579,27 @@ def test_an_organisation_slice_equals_the_filtered_table(small_data):
     unknown = bundle.load(small_data, organisation_id="ingen/sådan")
     assert not isinstance(unknown.dataset, bundle._LazyDataset)
     assert set(unknown.table["level"].astype(str)) <= set(bundle.SHARED_LEVELS)
+
+
+def test_the_index_s_figures_from_the_kommuner_s_slices_are_those_of_the_whole_table(small_data):
+    from kompas_helpers import kommuner
+    from kompas_helpers.organisation.supervision import supervision
+    from kompas_helpers.runner import manifest as runner_manifest
+
+    meta = bundle.write_slices(small_data)
+    year = max(int(y) for y in meta["years"])
+    whole = bundle.load(small_data)
+    supervisors = sorted({str(code) for code in whole.dataset.organisations["hjemsted_kommune_code"]})
+    few = supervisors[: runner_manifest.SLICES_UP_TO]
+    many = supervisors[: runner_manifest.SLICES_UP_TO + 2]
+    assert len(many) > runner_manifest.SLICES_UP_TO  # both ways are taken below
+    assert isinstance(bundle.load(small_data, kommune_code=few[0]).dataset, bundle._LazyDataset)  # slices exist
+    for codes in (few, many):
+        # Jobs of a run name each kommune several times (a report per template, the workbook, the sheets).
+        jobs = [SimpleNamespace(kommune=kommuner.find(code)) for code in codes for _ in range(2)]
+        found = runner_manifest.supervision_of_run(small_data, year, jobs)
+        assert found == supervision(whole, year, codes)
+        assert all(found[code] for code in codes)  # each supervises organisations: the comparison says something
 
 
 def test_any_organisation_id_makes_one_plain_file_name():

@@ -119,3 +119,43 @@ def test_a_driver_without_a_shared_server_has_its_own_load_the_run_s_data(monkey
     monkeypatch.delenv(bundle.KNOWN_HASH_ENV)
     worker.Driver()
     assert asked[-1] is None
+
+
+def test_a_driver_knows_whether_a_job_is_left_besides_the_drivers_end_marks():
+    import multiprocessing
+
+    from kompas_helpers.runner import worker
+
+    jobs = multiprocessing.get_context("fork").Queue()
+    try:
+        for item in ("job 1", "job 2", None, None):  # as the runner queues them for two drivers
+            jobs.put(item)
+        assert worker._more_jobs(jobs, 2)
+        assert jobs.get(timeout=10) == "job 1" and worker._more_jobs(jobs, 2)
+        assert jobs.get(timeout=10) == "job 2" and not worker._more_jobs(jobs, 2)  # only the end marks are left
+    finally:
+        jobs.close()
+        jobs.join_thread()
+
+
+def test_no_kernel_is_started_in_advance_for_a_notebook_that_will_not_come(monkeypatch):
+    from jupyter_core.utils import run_sync
+
+    from kompas_helpers.runner import worker
+
+    monkeypatch.setattr(client, "start", lambda cwd=None, preload_data=None: None)  # plain kernels: no server
+    started = []
+
+    async def start_kernel(self):
+        started.append(self)
+        return "kernel"
+
+    monkeypatch.setattr(worker.Driver, "_start_kernel", start_kernel)
+    more = [False]
+    driver = worker.Driver(more_coming=lambda: more[0])
+    run_sync(driver._start_spare)()
+    assert driver._spare is None and started == []
+    more[0] = True
+    run_sync(driver._start_spare)()
+    assert driver._spare == "kernel" and started == [driver]
+    driver._spare = None  # not a real kernel: nothing to stop
