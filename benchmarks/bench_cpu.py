@@ -24,70 +24,43 @@ import time
 from pathlib import Path
 
 from kompas_helpers import bundle, paths, reportset
+from tools import procfs
 
 BIN = Path(sys.executable).parent
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SERVER_MODULE = "kompas_helpers.kernels.server"
 POLL_SECONDS = 0.03  # a process's CPU time is its last reading: a kernel that lives 1 s loses at most 3 %
 BUSY_SECONDS = 0.25
-
-
-def _processes() -> dict[int, tuple[int, float]]:
-    """pid -> (parent pid, CPU seconds used) of every process."""
-    found = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            text = Path(f"/proc/{name}/stat").read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2 :].split()
-        found[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
-    return found
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _busy() -> tuple[int, int]:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return sum(values), values[3] + values[4]  # all, idle + iowait
 
 
 def run_once(command: list[str]) -> dict:
     """Run `command` (a `kompas run`); the CPU seconds of its processes by role, its wall time and busy cores."""
     cpu: dict[int, float] = {}
     parent: dict[int, int] = {}
-    busy, last_busy = [], _busy()
+    busy, last_busy = [], procfs.busy_and_idle()
     start = time.perf_counter()
     next_busy = start + BUSY_SECONDS
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     servers: set[int] = set()
     while process.poll() is None:
-        everything = _processes()
+        everything = procfs.processes()
         family = {process.pid}
         grown = True
         while grown:
             grown = False
-            for pid, (ppid, _cpu) in everything.items():
-                if ppid in family and pid not in family:
+            for pid, found in everything.items():
+                if found.parent in family and pid not in family:
                     family.add(pid)
                     grown = True
         for pid in family & everything.keys():
             if pid not in parent:
-                parent[pid] = everything[pid][0]
+                parent[pid] = everything[pid].parent
                 # The server's kernels are its forks and have its command line: the server is the run's child.
-                if parent[pid] == process.pid and SERVER_MODULE in _command_line(pid):
+                if parent[pid] == process.pid and SERVER_MODULE in everything[pid].command_text():
                     servers.add(pid)
-            cpu[pid] = max(cpu.get(pid, 0.0), everything[pid][1])
+            cpu[pid] = max(cpu.get(pid, 0.0), everything[pid].cpu)
         now = time.perf_counter()
         if now >= next_busy:
-            current = _busy()
+            current = procfs.busy_and_idle()
             total, idle = current[0] - last_busy[0], current[1] - last_busy[1]
             busy.append((round(now - start, 2), round((os.cpu_count() or 1) * (1 - idle / max(1, total)), 2)))
             last_busy, next_busy = current, now + BUSY_SECONDS

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import stat
 import statistics
 import sys
@@ -38,6 +37,7 @@ from playwright.sync_api import sync_playwright
 
 from kompas_helpers import kommuner, page_snapshots
 from kompas_helpers.widgets import FIGURE_CLASS
+from tools import procfs
 from tools.chromium import CHROMIUM_ARGS, CHROMIUM_PATH, launch_chromium
 
 FIGURE = f"img.{FIGURE_CLASS}"
@@ -64,30 +64,19 @@ DELIVERED_JS = "performance.timeOrigin + performance.getEntriesByType('navigatio
 def cpu_seconds(server_pid: int) -> dict[str, float]:
     """CPU seconds used so far by the Voilà server itself, by its kernels (with the fork server: live ones plus
     those it has collected) and by Chromium (every chromium process: the benchmark's browser is the only one)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    stats = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                text = Path(f"/proc/{entry}/stat").read_text()
-                command = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            fields = text.rsplit(")", 1)[1].split()
-            own, collected = (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
-            stats[int(entry)] = (int(fields[1]), own, collected, command)
+    stats = procfs.processes()
     used = {"server": 0.0, "kernels": 0.0, "chromium": 0.0}
-    for pid, (parent, own, collected, command) in stats.items():
+    for pid, found in stats.items():
         if pid == server_pid:
-            used["server"] += own
-        elif b"chromium" in command.split(b"\0")[0]:
-            used["chromium"] += own
+            used["server"] += found.cpu
+        elif b"chromium" in found.command.split(b"\0")[0]:
+            used["chromium"] += found.cpu
         else:
-            ancestor = parent  # a kernel or the fork server: below the Voilà server
+            ancestor = found.parent  # a kernel or the fork server: below the Voilà server
             while ancestor not in (0, 1, server_pid) and ancestor in stats:
-                ancestor = stats[ancestor][0]
+                ancestor = stats[ancestor].parent
             if ancestor == server_pid:
-                used["kernels"] += own + collected
+                used["kernels"] += found.cpu + found.children_cpu
     return used
 
 

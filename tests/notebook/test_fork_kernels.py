@@ -22,6 +22,7 @@ from kompas_helpers.io import datasets
 from kompas_helpers.kernels import client, protocol, provisioner
 from kompas_helpers.runner import worker
 from tests.fixtures.kernels import kernel_sockets, stale_kernel_sockets
+from tools import procfs
 
 pytestmark = pytest.mark.notebook
 
@@ -72,21 +73,9 @@ def execute(source: str, kernel_name: str = provisioner.KERNEL_NAME) -> tuple[di
     return json.loads(text.strip().splitlines()[-1]), prov
 
 
-def children_of(pid: int) -> list[tuple[int, str]]:
-    """Processes whose parent is `pid`, with their state (Z for a zombie)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
-            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
-            found.append((int(entry), fields[0], command))
-    return found
+def children_of(pid: int) -> list[tuple[int, str, str]]:
+    """Processes whose parent is `pid`, with their state (Z for a zombie) and command line."""
+    return [(p.pid, p.state, p.command_text(120)) for p in procfs.processes().values() if p.parent == pid]
 
 
 @pytest.fixture

@@ -1,0 +1,51 @@
+"""The processes of this machine as Linux's /proc shows them, for benchmarks and tests that watch processes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Process:
+    pid: int
+    parent: int
+    state: str  # R, S, D, Z (a zombie), ...
+    cpu: float  # CPU seconds it has used itself (user + system)
+    children_cpu: float  # CPU seconds of the children it has collected (waited for)
+    command: bytes  # its command line, arguments separated by NUL bytes (empty for a zombie)
+
+    def command_text(self, limit: int | None = None) -> str:
+        return self.command.replace(b"\0", b" ").decode(errors="replace").strip()[:limit]
+
+
+def processes() -> dict[int, Process]:
+    """Every process that could be read (one that ends while being read is left out)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces and parentheses
+        found[int(entry)] = Process(
+            int(entry),
+            int(fields[1]),
+            fields[0],
+            (int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
+            (int(fields[13]) + int(fields[14])) / CLOCK_TICKS,
+            command,
+        )
+    return found
+
+
+def busy_and_idle() -> tuple[int, int]:
+    """The machine's CPU time so far in clock ticks: all of it, and the idle part (idle + waiting for I/O)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(values), values[3] + values[4]
