@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import subprocess
@@ -159,3 +160,39 @@ def test_no_kernel_is_started_in_advance_for_a_notebook_that_will_not_come(monke
     run_sync(driver._start_spare)()
     assert driver._spare == "kernel" and started == [driver]
     driver._spare = None  # not a real kernel: nothing to stop
+
+
+KERNEL_START_IMPORTS = """
+import importlib, json, os, sys, tempfile
+from jupyter_client.connect import write_connection_file
+from kompas_helpers.kernels import server
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # ipykernel's default, as the server sets it
+for name in server.PRELOAD:
+    importlib.import_module(name)
+folder = tempfile.mkdtemp()
+connection = os.path.join(folder, "kernel.json")
+write_connection_file(connection, transport="ipc", ip=os.path.join(folder, "kernel"))
+from ipykernel.kernelapp import IPKernelApp
+before = set(sys.modules)
+IPKernelApp.instance().initialize(["-f", connection, "--HistoryManager.hist_file=:memory:"])
+with open(os.path.join(os.environ["REPORT_TO"]), "w") as out:
+    json.dump(sorted(set(sys.modules) - before), out)
+os._exit(0)  # the kernel's threads and sockets: nothing to wait for
+"""
+
+
+def test_a_forked_kernel_s_start_imports_nothing_the_server_has_not(tmp_path):
+    # Whatever IPKernelApp.initialize imports, each forked kernel imports again (about a sixth of its start when
+    # this test was written): the server imports it once (server.PRELOAD). A new ipykernel or IPython may import
+    # more; this names what to add.
+    report = tmp_path / "imported.json"
+    environment = {**os.environ, "REPORT_TO": str(report), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    done = subprocess.run(
+        [sys.executable, *protocol.SERVER_FLAGS, "-c", KERNEL_START_IMPORTS],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert report.is_file(), done.stderr[-2000:]
+    assert json.loads(report.read_text()) == []
