@@ -24,10 +24,11 @@ import time
 from pathlib import Path
 
 from kompas_helpers import bundle, paths, reportset
+from kompas_helpers.kernels import server as kernel_server
 from tools import procfs
 
 BIN = Path(sys.executable).parent
-SERVER_MODULE = "kompas_helpers.kernels.server"
+SERVER_MODULE = kernel_server.__name__  # in the fork server's command line (python -m ...)
 POLL_SECONDS = 0.03  # a process's CPU time is its last reading: a kernel that lives 1 s loses at most 3 %
 BUSY_SECONDS = 0.25
 
@@ -94,14 +95,14 @@ def content(kommuner: list[str], templates: list[str], data: str) -> dict[str, f
     was prepared like the batch's fork server (`kernels.server.Server.prepare`, with the run's data)."""
     import nbformat
 
-    from kompas_helpers.kernels import protocol, server
+    from kompas_helpers.kernels import protocol
 
     folder = paths.data_folder(data or None)
     meta = bundle.write_slices(folder)
     os.environ[bundle.KNOWN_HASH_ENV] = bundle.known_hash_value(folder, meta["data_hash"])
     os.environ[protocol.PRELOAD_DATA_ENV] = str(folder)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # the debugger's warning about frozen modules
-    server.Server(os.devnull).prepare()
+    kernel_server.Server(os.devnull).prepare()
     found = {}
     for code in kommuner:
         for name in templates:

@@ -14,6 +14,7 @@ class Process:
     pid: int
     parent: int
     state: str  # R, S, D, Z (a zombie), ...
+    session: int  # the session id (the pid of the session's leader)
     cpu: float  # CPU seconds it has used itself (user + system)
     children_cpu: float  # CPU seconds of the children it has collected (waited for)
     command: bytes  # its command line, arguments separated by NUL bytes (empty for a zombie)
@@ -38,6 +39,7 @@ def processes() -> dict[int, Process]:
             int(entry),
             int(fields[1]),
             fields[0],
+            int(fields[3]),
             (int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
             (int(fields[13]) + int(fields[14])) / CLOCK_TICKS,
             command,

@@ -338,12 +338,10 @@ class Driver:
                 message = f"Tidsgrænsen på {_seconds_da(job.timeout)} for notesbogen blev overskredet"
             else:
                 message = _describe(error)
-            if not self._wanted():
-                # The runner was killed, and its fork server and this notebook's kernel with it: the failure is
-                # the interruption, not the notebook's, and a failed notebook written now would be a file that
-                # no run reported (a killed run leaves every file as it was or complete).
-                return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, message)
-            if began and nb is not None:
+            # Unless the runner was killed, and its fork server and this notebook's kernel with it: the failure is
+            # the interruption, not the notebook's, and a failed notebook written now would be a file that no run
+            # reported (a killed run leaves every file as it was or complete).
+            if began and nb is not None and self._wanted():
                 write_together({folder / notebook_file(name, FAILED_SUFFIX): self._nbformat.writes(nb)})
             return JobResult(job.index, job.kommune.code, name, FAILED, 0.0, attempts, message)
         nav = navigation.page_nav(job.kommune, name, job.title, job.targets, lambda path: (folder / path).is_file())
@@ -413,7 +411,7 @@ def _more_jobs(jobs, drivers: int) -> bool:
     a mistake costs a kernel started in vain, or one that starts when it is needed instead of in advance."""
     try:
         return jobs.qsize() > drivers
-    except (NotImplementedError, AttributeError):  # no sem_getvalue (macOS)
+    except NotImplementedError:  # no sem_getvalue (macOS)
         return True
 
 

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import start_server, stop_server
 from tests.browser.selectors import LIVE_FIGURE
 from tests.fixtures.kernels import stale_kernel_sockets
+from tools import procfs
 
 pytestmark = pytest.mark.browser
 
@@ -25,18 +26,12 @@ def session_processes(sid: int, earlier: frozenset[str] = frozenset()) -> list[s
     page-view drawer or zombie reparented to us, but those in `earlier` (left to us by earlier tests, see
     `earlier_orphans`)."""
     found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:100]
-        except OSError:
-            continue
+    for process in procfs.processes().values():
+        command = process.command_text(100)
         ours = "kernel" in command or "page_snapshots" in command
-        orphan = int(fields[1]) == os.getpid() and (fields[0] == "Z" or ours)
-        if int(fields[3]) == sid or int(fields[1]) == sid or orphan:
-            found.append(f"{entry} {fields[0]} {command}")
+        orphan = process.parent == os.getpid() and (process.state == "Z" or ours)
+        if process.session == sid or process.parent == sid or orphan:
+            found.append(f"{process.pid} {process.state} {command}")
     return [p for p in found if p not in earlier]
 
 

@@ -175,7 +175,7 @@ write_connection_file(connection, transport="ipc", ip=os.path.join(folder, "kern
 from ipykernel.kernelapp import IPKernelApp
 before = set(sys.modules)
 IPKernelApp.instance().initialize(["-f", connection, "--HistoryManager.hist_file=:memory:"])
-with open(os.path.join(os.environ["REPORT_TO"]), "w") as out:
+with open(os.environ["REPORT_TO"], "w") as out:
     json.dump(sorted(set(sys.modules) - before), out)
 os._exit(0)  # the kernel's threads and sockets: nothing to wait for
 """
