@@ -23,6 +23,7 @@ from kompas_helpers.figures import (
     caption,
     finding,
     new_figure,
+    place_axis_labels,
     source_table,
     status_word,
 )
@@ -37,6 +38,15 @@ _HORIZONTAL = (
     if tuple(int(p) for p in mpl.__version__.split(".")[:2]) >= (3, 10)
     else {"vert": False}
 )
+
+
+def _dots(size: float) -> dict:
+    """Round dots of `size` points across, drawn as a line's markers rather than with `scatter`.
+
+    A one-colour scatter works out its marker's extent at every draw, solving for the extremes of the circle's eight
+    Bézier curves (about 4 ms a chart); a line's markers are drawn without that. The dots look the same (a scatter's
+    `s` is the square of the size given here)."""
+    return {"linestyle": "none", "marker": "o", "markersize": size}
 
 
 def _series_rows(table: pd.DataFrame, code: str, kommune_code: str) -> dict[str, pd.DataFrame]:
@@ -108,7 +118,9 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
         ax.text(0.5, 0.5, NO_FIGURES_DA, ha="center", va="center", transform=ax.transAxes, fontsize=11)
         ax.set_yticks([])
     else:
-        ax.set_ylim(bottom=0)  # a quantity's axis starts at zero, so a small change does not look like a big one
+        # A quantity's axis starts at zero, so a small change does not look like a big one; room above the highest
+        # point (matplotlib's margin is a share of the data's range, which leaves flat series' markers cut in half).
+        ax.set_ylim(0, 1.06 * max(np.nanmax(np.asarray(values, dtype=float), initial=0.0) for values in shown) or 1)
     breaks = []
     for year, text in ind.series_breaks:
         if years[0] < year <= years[-1]:
@@ -120,6 +132,7 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
     ax.yaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
     ax.set_ylabel(axis_label(code))
     ax.set_xlabel("År")
+    place_axis_labels(ax)
     ax.set_title(f"{code} {ind.name_da}: udvikling")
     ax.legend(loc="lower left", fontsize=9)
     finding(ax.figure, findings.trend(code, name, years, plotted["kommune"], plotted["national"]))
@@ -156,6 +169,7 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
     n_suppressed = int((status == "suppressed").sum())
     ax.set_title(f"{code}: afdelingerne i {name}, {year}")
     ax.set_xlabel(axis_label(code))
+    place_axis_labels(ax)
     ax.set_yticks([])
     ax.xaxis.set_major_locator(_ValueLocator(ind.decimals, nbins=6))
     ax.xaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
@@ -182,7 +196,8 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
                 capprops={"color": "#555555"},
             )
         jitter = np.random.default_rng(0).uniform(-0.2, 0.2, len(values))
-        ax.scatter(values, jitter, s=14, color=COLOURS["kommune"], alpha=0.6, linewidths=0, label="Afdeling", zorder=3)
+        ax.plot(values, jitter, **_dots(3.7), color=COLOURS["kommune"], alpha=0.6, markeredgewidth=0, label="Afdeling",
+                zorder=3)  # fmt: skip
         ax.set_xlim(left=0)  # from zero, like every axis of a quantity
     ax.set_ylim(-0.4, 0.85)
     ax.set_yticks([])
@@ -494,7 +509,7 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, r
             ax.yaxis.set_major_locator(AutoLocator())
             ax.set_xlabel("")
             ax.set_ylabel("")
-        ax.set_title(f"{code} {ind.name_da}: kommunerne efter størrelse, {year}")
+        ax.set_title(f"{code} {ind.name_da}: alle kommuner, {year}")
         if not len(national) or national["status"].iloc[0] != "reported" or not len(kommune):
             ax.text(0.5, 0.5, NO_FIGURES_DA, ha="center", va="center", transform=ax.transAxes, fontsize=11)
             ax.set_xticks([])
@@ -522,16 +537,16 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, r
         place = (kommuner.name(str(highlight)), str(side[mine][0])) if mine.any() else None
         finding(fig, findings.funnel(code, year, int((side == "over").sum()), int((side == "under").sum()),
                                      len(value), nat, place))  # fmt: skip
-        ax.scatter(size[~mine], value[~mine], s=16, color=COLOURS["other"], edgecolors="#777777", linewidths=0.4,
-                   label="Kommuner", zorder=3)  # fmt: skip
+        ax.plot(size[~mine], value[~mine], **_dots(4.0), color=COLOURS["other"], markeredgecolor="#777777",
+                markeredgewidth=0.4, label="Kommuner", zorder=3)  # fmt: skip
         lines = [
             "Hver prik er en kommune. Ligger den uden for tragten, er forskellen fra landet større, end tilfældigheder "
             "forklarer; inden for tragten kan den skyldes tilfældigheder. Jo mindre grundlag, jo bredere tragt."
         ]
         if mine.any():
             name, _region = kommuner.kommune_info(str(highlight))
-            ax.scatter(size[mine], value[mine], s=46, color=COLOURS["kommune"], edgecolors="black", linewidths=0.8,
-                       label=name, zorder=4)  # fmt: skip
+            ax.plot(size[mine], value[mine], **_dots(6.8), color=COLOURS["kommune"], markeredgecolor="black",
+                    markeredgewidth=0.8, label=name, zorder=4)  # fmt: skip
         elif highlight is not None:
             lines.append(f"{kommuner.kommune_info(str(highlight))[0]} har ingen tal for {code} i {year}.")
         ax.set_xscale("log")
@@ -539,6 +554,7 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, r
         ax.set_xlabel(f"{registry.MEASURES[ind.denominator].label_da} i kommunen (logaritmisk akse)")
         ax.set_ylim(bottom=0)
         ax.set_ylabel(axis_label(code))
+        place_axis_labels(ax)
         ax.yaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
         ax.legend(loc="upper right", fontsize=9)
         caption(fig, lines)

@@ -169,8 +169,8 @@ def test_trend_chart_leaves_out_suppressed_and_missing_years_never_zero(b):
 def test_spread_chart_shows_reported_afdelinger_and_counts_the_rest(b):
     fig = plots.spread_chart(b, "101", 2024, "E1")
     ax = fig.axes[0]
-    points = [c for c in ax.collections if c.get_label() == "Afdeling"]
-    assert points[0].get_offsets()[:, 0].tolist() == [120.0]  # Solgården; Lille Toft has no figure
+    points = [line for line in ax.lines if line.get_label() == "Afdeling"]
+    assert points[0].get_xdata().tolist() == [120.0]  # Solgården; Lille Toft has no figure
     text = caption(fig)
     assert "1 afdeling med tal i 2024." in text
     assert "Ikke vist: 1 afdeling uden tal (mangler), 0 afdelinger udeladt af diskretionshensyn" in text
@@ -345,7 +345,8 @@ def test_funnel_limits_by_hand():
 def test_funnel_chart_plots_every_kommune_against_its_size(b):
     fig = plots.funnel_chart(b.table, "E3", 2024, highlight="101")
     ax = fig.axes[0]
-    points = np.vstack([c.get_offsets() for c in ax.collections])
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    points = np.vstack([line.get_xydata() for line in dots])
     # København 80/104, Frederiksberg 50/50, Aarhus 200/200 dwellings with label A–C.
     assert sorted(map(tuple, points.round(3))) == [(50.0, 100.0), (104.0, 76.923), (200.0, 100.0)]
     assert ax.get_xscale() == "log" and "logaritmisk" in ax.get_xlabel()
@@ -428,3 +429,58 @@ def test_a_reused_funnel_chart_draws_exactly_what_a_new_one_draws(b):
         assert figures.alt_text(reused) == figures.alt_text(fresh)
         assert reused.get_size_inches() == pytest.approx(fresh.get_size_inches())
     assert plots.funnel_chart(table, "E1", 2025, reuse=True) is plots.funnel_chart(table, "E2", 2025, reuse=True)
+
+
+# --- fixed places of axis labels and titles -----------------------------------------------------------------------
+
+
+def shown_tick_labels(ax) -> list[Text]:
+    """The tick labels matplotlib draws: those of major ticks within the axis' view (it keeps others, not drawn)."""
+    shown = []
+    for axis in (ax.xaxis, ax.yaxis):
+        low, high = sorted(axis.get_view_interval())
+        shown += [t.label1 for t in axis.get_major_ticks() if low <= t.get_loc() <= high and t.label1.get_visible()]
+    return shown
+
+
+def overlaps(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("kommune_code", ["101", "825"])  # the largest and the smallest kommune
+def test_every_chart_s_axis_labels_clear_the_tick_labels_and_no_text_leaves_the_figure(kommune_code):
+    """Axis labels sit at fixed places (`figures.place_axis_labels`) instead of where matplotlib would measure room:
+    on the synthetic data's charts for every indicator they touch no tick label, and no text (titles, legends,
+    labels, captions) reaches beyond the figure's edges."""
+    from kompas_helpers import bundle
+
+    b = bundle.load(kommune_code=kommune_code)
+    year = b.latest_year
+    charts = []
+    for code in registry.CODES:
+        charts += [plots.indicator_figure(b, kommune_code, year, code), plots.trend_chart(b, kommune_code, code)]
+        charts += [
+            plots.spread_chart(b, kommune_code, year, code),
+            plots.funnel_chart(b.table, code, year, kommune_code),
+        ]
+    labels = 0
+    for fig in filter(None, charts):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        drawn_ticks = {ax: shown_tick_labels(ax) for ax in fig.axes}
+        every_tick = {id(t) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis) for t in axis.findobj(Text)}
+        for text in [*sum(drawn_ticks.values(), []), *(t for t in fig.findobj(Text) if id(t) not in every_tick)]:
+            if text.get_text() and text.get_visible():
+                box = text.get_window_extent(renderer)
+                assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, text.get_text()
+                assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, text.get_text()
+        for ax in fig.axes:
+            ticks = [
+                t.get_window_extent(renderer) for t in [*ax.get_xticklabels(), *ax.get_yticklabels()] if t.get_text()
+            ]
+            for label in (ax.xaxis.label, ax.yaxis.label):
+                if label.get_text():
+                    box = label.get_window_extent(renderer)
+                    assert not any(overlaps(box, tick) for tick in ticks), (ax.get_title("left"), label.get_text())
+                    labels += 1
+    assert labels > 90  # the x and y labels of ~70 charts
