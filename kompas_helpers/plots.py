@@ -21,6 +21,7 @@ from kompas_helpers.figures import (
     STYLE,
     axis_label,
     caption,
+    chart_key,
     finding,
     new_figure,
     place_axis_labels,
@@ -134,7 +135,7 @@ def _draw_trend(ax, table: pd.DataFrame, kommune_code: str, code: str, years: li
     ax.set_xlabel("År")
     place_axis_labels(ax)
     ax.set_title(f"{code} {ind.name_da}: udvikling")
-    ax.legend(loc="lower left", fontsize=9)
+    chart_key(ax, [(labels[k], SERIES_STYLE[k]) for k in ("kommune", "region", "national")], "lower left")
     finding(ax.figure, findings.trend(code, name, years, plotted["kommune"], plotted["national"]))
     lines = [*breaks]
     if not_applicable:
@@ -173,6 +174,7 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
     ax.set_yticks([])
     ax.xaxis.set_major_locator(_ValueLocator(ind.decimals, nbins=6))
     ax.xaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
+    entries: list[tuple[str, dict]] = []
     if (status == "not_applicable").all() and len(afd):
         ax.text(0.5, 0.5, f"Ikke opgjort i {year}", ha="center", va="center", transform=ax.transAxes)
         return [f"Målepunktet opgøres fra {ind.first_year}."] if ind.first_year else []
@@ -196,8 +198,9 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
                 capprops={"color": "#555555"},
             )
         jitter = np.random.default_rng(0).uniform(-0.2, 0.2, len(values))
-        ax.plot(values, jitter, **_dots(3.7), color=COLOURS["kommune"], alpha=0.6, markeredgewidth=0, label="Afdeling",
-                zorder=3)  # fmt: skip
+        dots = {**_dots(3.7), "color": COLOURS["kommune"], "alpha": 0.6, "markeredgewidth": 0}
+        ax.plot(values, jitter, **dots, label="Afdeling", zorder=3)
+        entries.append(("Afdeling", dots))
         ax.set_xlim(left=0)  # from zero, like every axis of a quantity
     ax.set_ylim(-0.4, 0.85)
     ax.set_yticks([])
@@ -207,9 +210,10 @@ def _draw_spread(ax, table: pd.DataFrame, kommune_code: str, year: int, code: st
     for key, label in (("kommune", f"{name} i alt"), ("national", "Hele landet")):
         rows = refs[key]
         if len(rows) and rows["status"].iloc[0] == "reported":
-            style = SERIES_STYLE[key]
-            ax.axvline(rows["value"].iloc[0], color=style["color"], linestyle=style["linestyle"], lw=1.6, label=label)
-    ax.legend(loc="upper center", ncols=3, fontsize=9)
+            style = {"color": SERIES_STYLE[key]["color"], "linestyle": SERIES_STYLE[key]["linestyle"], "linewidth": 1.6}
+            ax.axvline(rows["value"].iloc[0], **style, label=label)
+            entries.append((label, style))
+    chart_key(ax, entries, "upper left")
     lines = [f"{danish.count_da(len(values), 'afdeling', 'afdelinger')} med tal i {year}."]
     if n_missing or n_suppressed:
         lines.append(
@@ -502,7 +506,7 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, r
     kommune = rows[((rows["level"] == "kommune") & (rows["status"] == "reported")).to_numpy()]
     size = kommune["denominator"].to_numpy(dtype=float)
     value = kommune["value"].to_numpy(dtype=float)
-    fig, (ax,) = new_figure(6.4, 3.8, reuse=reuse)
+    fig, (ax,) = new_figure(7.4, 3.8, margins=(1.0, 1.95, 0.4, 0.75), reuse=reuse)  # the key right of the plot
     with mpl.rc_context(STYLE):
         if reuse:  # what the chart without figures below does not set starts as on a new Axes
             ax.xaxis.set_major_locator(AutoLocator())
@@ -520,16 +524,17 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, r
         base = rows[((rows["level"] == ind.level) & (rows["status"] == "reported")).to_numpy()]
         spread = uncertainty.unit_dispersion(base["numerator"], base["denominator"])
         grid = np.geomspace(max(np.nanmin(size), 1e-9) * 0.8, np.nanmax(size) * 1.25, 120)
-        for z, style, label in ((uncertainty.Z95, "--", "95 %-grænser"), (uncertainty.Z998, ":", "99,8 %-grænser")):
+        entries = []
+        for z, dashes, label in ((uncertainty.Z95, "--", "95 %-grænser"), (uncertainty.Z998, ":", "99,8 %-grænser")):
             low, high = uncertainty.funnel_limits(ind, nat, grid, z, spread)
-            ax.plot(grid, low, color="#555555", linestyle=style, linewidth=1.1, label=label)
-            ax.plot(grid, high, color="#555555", linestyle=style, linewidth=1.1)
-        ax.axhline(
-            nat,
-            color=COLOURS["national"],
-            linewidth=1.4,
-            label=f"Hele landet: {fmt.with_unit(nat, ind.unit, ind.decimals)}",
-        )
+            style = {"color": "#555555", "linestyle": dashes, "linewidth": 1.1}
+            ax.plot(grid, low, **style, label=label)
+            ax.plot(grid, high, **style)
+            entries.append((label, style))
+        style = {"color": COLOURS["national"], "linewidth": 1.4}
+        label = f"Hele landet:\n{fmt.with_unit(nat, ind.unit, ind.decimals)}"
+        ax.axhline(nat, **style, label=label.replace("\n", " "))
+        entries.append((label, style))
         codes = kommune["kommune_code"].astype(str).to_numpy()
         mine = codes == str(highlight)
         low, high = uncertainty.funnel_limits(ind, nat, size, uncertainty.Z95, spread)
@@ -537,16 +542,18 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, r
         place = (kommuner.name(str(highlight)), str(side[mine][0])) if mine.any() else None
         finding(fig, findings.funnel(code, year, int((side == "over").sum()), int((side == "under").sum()),
                                      len(value), nat, place))  # fmt: skip
-        ax.plot(size[~mine], value[~mine], **_dots(4.0), color=COLOURS["other"], markeredgecolor="#777777",
-                markeredgewidth=0.4, label="Kommuner", zorder=3)  # fmt: skip
+        others = {**_dots(4.0), "color": COLOURS["other"], "markeredgecolor": "#777777", "markeredgewidth": 0.4}
+        ax.plot(size[~mine], value[~mine], **others, label="Kommuner", zorder=3)
+        entries.append(("Kommuner", others))
         lines = [
             "Hver prik er en kommune. Ligger den uden for tragten, er forskellen fra landet større, end tilfældigheder "
             "forklarer; inden for tragten kan den skyldes tilfældigheder. Jo mindre grundlag, jo bredere tragt."
         ]
         if mine.any():
             name, _region = kommuner.kommune_info(str(highlight))
-            ax.plot(size[mine], value[mine], **_dots(6.8), color=COLOURS["kommune"], markeredgecolor="black",
-                    markeredgewidth=0.8, label=name, zorder=4)  # fmt: skip
+            own = {**_dots(6.8), "color": COLOURS["kommune"], "markeredgecolor": "black", "markeredgewidth": 0.8}
+            ax.plot(size[mine], value[mine], **own, label=name, zorder=4)
+            entries.append((name, own))
         elif highlight is not None:
             lines.append(f"{kommuner.kommune_info(str(highlight))[0]} har ingen tal for {code} i {year}.")
         ax.set_xscale("log")
@@ -556,6 +563,6 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, r
         ax.set_ylabel(axis_label(code))
         place_axis_labels(ax)
         ax.yaxis.set_major_formatter(fmt.axis_formatter(ind.decimals))
-        ax.legend(loc="upper right", fontsize=9)
+        chart_key(ax, entries, "right of the axes")
         caption(fig, lines)
     return fig

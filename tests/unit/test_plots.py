@@ -151,8 +151,9 @@ def test_ranking_chart_marks_low_coverage(b):
 
 def test_trend_chart_plots_kommune_region_and_country(b):
     fig = plots.trend_chart(b, "101", "E1")
-    lines = {line.get_label(): line for line in fig.axes[0].lines}
+    lines = {line.get_label(): line for line in fig.axes[0].lines if line.get_gid() != figures.KEY_GID}
     assert set(lines) == {"København", "Region Hovedstaden", "Hele landet"}
+    assert key_labels(fig.axes[0]) == ["København", "Region Hovedstaden", "Hele landet"]
     # 2025: (880000+30000)/8300.
     assert lines["København"].get_ydata() == pytest.approx([120.0, 910000 / 8300])
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2024", "2025"]
@@ -174,6 +175,19 @@ def test_spread_chart_shows_reported_afdelinger_and_counts_the_rest(b):
     text = caption(fig)
     assert "1 afdeling med tal i 2024." in text
     assert "Ikke vist: 1 afdeling uden tal (mangler), 0 afdelinger udeladt af diskretionshensyn" in text
+
+
+def key_labels(ax) -> list[str]:
+    """The labels of a chart's key (`figures.chart_key`), top row first."""
+    texts = [t for t in ax.texts if t.get_gid() == figures.KEY_GID]
+    return [t.get_text() for t in sorted(texts, key=lambda t: -t.get_position()[1])]
+
+
+def test_spread_chart_keys_what_it_draws(b):
+    fig = plots.spread_chart(b, "101", 2024, "E1")
+    assert key_labels(fig.axes[0]) == ["Afdeling", "København i alt", "Hele landet"]
+    # S3 in 2024: no afdeling and not the kommune has a published figure, only the country: the key says just that.
+    assert key_labels(plots.spread_chart(b, "101", 2024, "S3").axes[0]) == ["Hele landet"]
 
 
 def test_spread_chart_is_none_for_organisation_indicators(b):
@@ -345,12 +359,20 @@ def test_funnel_limits_by_hand():
 def test_funnel_chart_plots_every_kommune_against_its_size(b):
     fig = plots.funnel_chart(b.table, "E3", 2024, highlight="101")
     ax = fig.axes[0]
-    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    dots = [line for line in ax.lines if line.get_marker() == "o" and line.get_gid() != figures.KEY_GID]
     points = np.vstack([line.get_xydata() for line in dots])
     # København 80/104, Frederiksberg 50/50, Aarhus 200/200 dwellings with label A–C.
     assert sorted(map(tuple, points.round(3))) == [(50.0, 100.0), (104.0, 76.923), (200.0, 100.0)]
     assert ax.get_xscale() == "log" and "logaritmisk" in ax.get_xlabel()
     assert ax.get_ylim()[0] == 0
+    # The key beside the plot area, never on the points: limits, the country with its value, the kommuner.
+    assert key_labels(ax)[:2] == ["95 %-grænser", "99,8 %-grænser"]
+    assert key_labels(ax)[2].startswith("Hele landet:\n") and key_labels(ax)[3:] == ["Kommuner", "København"]
+    fig.canvas.draw()
+    plot_area = ax.get_window_extent()
+    renderer = fig.canvas.get_renderer()
+    keyed = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == figures.KEY_GID]
+    assert all(box.x0 > plot_area.x1 for box in keyed)
     assert plots.funnel_chart(b.table, "S2", 2024) is None  # no interval method, no funnel
 
 
@@ -447,7 +469,7 @@ def overlaps(a, b) -> bool:
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
-@pytest.mark.parametrize("kommune_code", ["101", "825"])  # the largest and the smallest kommune
+@pytest.mark.parametrize("kommune_code", ["101", "825", "760"])  # the largest, the smallest, the longest name
 def test_every_chart_s_axis_labels_clear_the_tick_labels_and_no_text_leaves_the_figure(kommune_code):
     """Axis labels sit at fixed places (`figures.place_axis_labels`) instead of where matplotlib would measure room:
     on the synthetic data's charts for every indicator they touch no tick label, and no text (titles, legends,
