@@ -236,8 +236,8 @@ def chart_key(ax, entries: list[tuple[str, dict]], corner: str = "lower left") -
     marker alone for `linestyle="none"`), drawn as plain lines and texts in rows at a corner of the axes, the first
     entry on top.
 
-    Used instead of `Axes.legend`, whose nested layout boxes measure every text several times at each draw: a
-    legend took a third of a trend chart's drawing time (6 of 20 ms), this key a tenth. It places nothing by
+    Used instead of `Axes.legend`, whose nested layout boxes measure every text several times at each draw: a trend
+    chart's PNG took 17 ms with a legend, 10 ms with this key (the same samples and labels). It places nothing by
     measuring, so each chart puts it where it keeps room (inside a corner it leaves free, or in a margin wide enough
     for its labels). Its artists have the gid "key" and lines labelled "_key" (so never in a legend).
     """
