@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kompas_helpers import kommuner, model, paths
+from kompas_helpers import kommuner, model, paths, peers
 from kompas_helpers.files import (
     arrow_threads,
     atomic_folder,
@@ -181,11 +182,15 @@ class _LazyDataset(model.Dataset):
     Only made for a folder whose content hash matches slices written from a dataset that loaded and validated.
     """
 
-    def __init__(self, folder: Path, provenance: dict, years: list[int], preloaded: dict | None = None):
+    def __init__(
+        self, folder: Path, provenance: dict, years: list[int], preloaded: dict | None = None, made: dict | None = None
+    ):
         self.provenance = provenance
         self._folder = folder
         self._years = [int(y) for y in years]
         self._preloaded = preloaded if preloaded is not None else {}  # name -> frame, each handed out once
+        # What was computed from this very dataset in advance (`preload`), by the key of the module that made it.
+        self.made_in_advance = made if made is not None else {}
 
     @property
     def years(self) -> list[int]:
@@ -310,12 +315,16 @@ class _Preloaded:
     meta: dict  # the slices' metadata when read: the same dataset hash and table stamp, or the slices changed since
     shared: pa.Table  # immutable: every bundle of this process may use it
     inputs: dict[str, pd.DataFrame]  # handed out once each (`_LazyDataset`), as a fresh process reads its own
+    tables: dict[str, pd.DataFrame]  # slice file name -> a bundle's whole table, handed out once each like `inputs`
+    made: dict[str, object]  # what is computed from the dataset alone, made once (`made_in_advance`)
 
 
 _PRELOADED: dict[tuple[str, str], _Preloaded] = {}
+# At most this many kommuner's tables are joined in advance (`preload`): about 20 MB each for the synthetic data.
+PRELOAD_KOMMUNER_UP_TO = 8
 
 
-def preload(data: str | Path | None = None) -> bool:
+def preload(data: str | Path | None = None, kommune_codes: Sequence[str] = ()) -> bool:
     """Read the slices' shared part and the dataset's input tables into this process's memory, for the kernels the
     batch's fork server forks (`kernels.server`): each then finds them instead of reading and decoding them again
     (0.1–0.5 s of a report's CPU). Returns False, reading nothing, when the dataset's slices are not written.
@@ -324,6 +333,11 @@ def preload(data: str | Path | None = None) -> bool:
     slices' metadata (dataset hash, table stamp) is what it was here, and each input table goes to the first bundle
     that asks for it, unshared, exactly as a fresh process would read it; later bundles read their own. Read without
     Arrow's threads: a fork copies only the thread that forks.
+
+    With `kommune_codes` (the run's kommuner, codes or names; at most PRELOAD_KOMMUNER_UP_TO), each one's whole table
+    is joined here as `_load_slice` joins it (about 60 ms a report), handed out like the input tables. The peer groups
+    (`peers.peer_groups`, about 40 ms a report) are made here once from the same dataset and given to every bundle's
+    dataset as made in advance.
     """
     folder = paths.data_folder(data)
     if not folder.is_dir():
@@ -336,8 +350,26 @@ def preload(data: str | Path | None = None) -> bool:
     with without_arrow_threads():
         shared = read_arrow_table(target / SHARED_SLICE)
         inputs = {name: _read_input(folder, name) for name in model.INPUT_TABLES}
-    _PRELOADED[(str(folder.resolve()), digest)] = _Preloaded(meta, shared, inputs)
+        names = [f"{found.code}.parquet" for found in map(kommuner.find, kommune_codes) if found is not None]
+        names = list(dict.fromkeys(names))[:PRELOAD_KOMMUNER_UP_TO]
+        tables = {name: _slice_table(shared, target / name) for name in names if (target / name).is_file()}
+    # The peer groups from a dataset of its own (the inputs stay for the kernels to take), as `peers` makes them.
+    dataset = _LazyDataset(folder, meta["provenance"], meta["years"], dict(inputs))
+    made = {peers.MADE_IN_ADVANCE: peers.peer_groups(dataset)}
+    _PRELOADED[(str(folder.resolve()), digest)] = _Preloaded(meta, shared, inputs, tables, made)
     return True
+
+
+def _slice_table(shared: pa.Table, own_path: Path) -> pd.DataFrame:
+    """The table of a bundle: the shared slice and one kommune's or organisation's, in the whole table's row order.
+
+    Joined and put in order in Arrow, then converted once: a third of the time of doing it in pandas. On one thread:
+    the batch runner keeps every core busy with notebooks already. Inside `files.without_arrow_threads()` (the fork
+    server) read without starting even an I/O thread."""
+    own = pq.ParquetFile(own_path).read(use_threads=False) if arrow_threads() else read_arrow_table(own_path)
+    parts = pa.concat_tables([shared, own])
+    parts = parts.take(pc.sort_indices(parts[_ROW])).drop_columns([_ROW])
+    return parts.to_pandas(use_threads=False).reset_index(drop=True)
 
 
 def _load_slice(folder: Path, name: str) -> Bundle | None:
@@ -351,16 +383,16 @@ def _load_slice(folder: Path, name: str) -> Bundle | None:
     meta = _slices_meta(target, digest)
     if meta is None or not own_path.is_file():
         return None
-    # Joined and put in the table's row order in Arrow, then converted once: a third of the time of doing it in
-    # pandas. On one thread: the batch runner keeps every core busy with notebooks already.
     preloaded = _PRELOADED.get((str(folder.resolve()), digest))
     if preloaded is not None and preloaded.meta != meta:  # the slices were written again since: read them
         preloaded = None
-    shared = preloaded.shared if preloaded else pq.ParquetFile(target / SHARED_SLICE).read(use_threads=False)
-    parts = pa.concat_tables([shared, pq.ParquetFile(own_path).read(use_threads=False)])
-    parts = parts.take(pc.sort_indices(parts[_ROW])).drop_columns([_ROW])
-    table = parts.to_pandas(use_threads=False).reset_index(drop=True)
-    dataset = _LazyDataset(folder, meta["provenance"], meta["years"], preloaded.inputs if preloaded else None)
+    if preloaded is None:
+        table = _slice_table(pq.ParquetFile(target / SHARED_SLICE).read(use_threads=False), own_path)
+        return Bundle(_LazyDataset(folder, meta["provenance"], meta["years"]), table, folder, digest)
+    table = preloaded.tables.pop(name, None)
+    if table is None:
+        table = _slice_table(preloaded.shared, own_path)
+    dataset = _LazyDataset(folder, meta["provenance"], meta["years"], preloaded.inputs, preloaded.made)
     return Bundle(dataset, table, folder, digest)
 
 

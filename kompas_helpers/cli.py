@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # notebook, go on beside this process's own. Numpy and pyarrow are imported here without their thread pools, so
     # that the drivers can be forked from this process (batch._worker_context).
     local = not args.scheduler
-    server = kernel_client.start_for_run(args.data) if local else None
+    server = kernel_client.start_for_run(args.data, [] if args.all else args.kommune or []) if local else None
     try:
         with protocol.single_threaded_imports(keep_given=False):
             import pyarrow  # noqa: F401

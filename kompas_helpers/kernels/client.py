@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from kompas_helpers.kernels import protocol
@@ -33,22 +34,25 @@ def current() -> ForkServer | None:
     return _current
 
 
-def start(cwd: str | Path | None = None, preload_data: str | Path | None = None) -> ForkServer | None:
+def start(
+    cwd: str | Path | None = None, preload_data: str | Path | None = None, preload_kommuner: Sequence[str] = ()
+) -> ForkServer | None:
     """Start this process's fork server unless it is turned off; it imports while the caller goes on.
 
     One server per process, shared by every user in it (several drivers on a Dask worker's threads): each `start`
     is matched by a `stop`, and the last `stop` stops the server. With `preload_data` (a dataset folder) a server
     started here loads that dataset before it forks (bundle.preload), for a batch's notebooks.
     """
-    return _use(lambda: ForkServer(cwd, preload_data))
+    return _use(lambda: ForkServer(cwd, preload_data, preload_kommuner))
 
 
-def start_for_run(data: str | Path | None = None) -> ForkServer | None:
+def start_for_run(data: str | Path | None = None, kommuner: Sequence[str] = ()) -> ForkServer | None:
     """`start` as `kompas run` does: in the kernels' folder, loading the run's dataset (`data`; None or "" is the
-    synthetic default) before it forks. The command starts it before its own imports; `batch.run` then uses it."""
+    synthetic default) and the tables of the kommuner it names (`kommuner`, as given on the command line) before it
+    forks. The command starts it before its own imports; `batch.run` then uses it."""
     from kompas_helpers import paths
 
-    return start(paths.kernel_cwd(), preload_data=paths.data_folder(data))
+    return start(paths.kernel_cwd(), preload_data=paths.data_folder(data), preload_kommuner=kommuner)
 
 
 def attach(path: str, pid: int) -> ForkServer | None:
@@ -119,11 +123,18 @@ _reported: set[str] = set()
 class ForkServer:
     """One fork server process, owned by this process through a pipe on its stdin."""
 
-    def __init__(self, cwd: str | Path | None = None, preload_data: str | Path | None = None):
+    def __init__(
+        self,
+        cwd: str | Path | None = None,
+        preload_data: str | Path | None = None,
+        preload_kommuner: Sequence[str] = (),
+    ):
         self._dir = tempfile.mkdtemp(prefix=protocol.SOCKET_FOLDER_PREFIX)
-        env = {k: v for k, v in os.environ.items() if k not in (protocol.DISABLE_ENV, protocol.PRELOAD_DATA_ENV)}
+        own = (protocol.DISABLE_ENV, protocol.PRELOAD_DATA_ENV, protocol.PRELOAD_KOMMUNER_ENV)
+        env = {k: v for k, v in os.environ.items() if k not in own}
         if preload_data:
             env[protocol.PRELOAD_DATA_ENV] = str(preload_data)
+            env[protocol.PRELOAD_KOMMUNER_ENV] = "\n".join(str(k).strip() for k in preload_kommuner)
         self.path = os.path.join(self._dir, "socket")
         # Kernels orphaned by a server that was killed are reparented to this process instead of to init, so they
         # can be collected here (in a container, init often collects nothing and they would stay zombies).

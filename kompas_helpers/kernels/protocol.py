@@ -48,6 +48,8 @@ PRELOAD_PAGES_ENV = "KOMPAS_FORK_PRELOAD_PAGES"
 # Set for a batch's server only (client.start's preload_data): the dataset folder it loads before it forks, so that
 # the run's notebooks find their data in memory (bundle.preload).
 PRELOAD_DATA_ENV = "KOMPAS_FORK_PRELOAD_DATA"
+# With it, the run's kommuner (codes or names, one per line): their tables are joined before the server forks too.
+PRELOAD_KOMMUNER_ENV = "KOMPAS_FORK_PRELOAD_KOMMUNER"
 # Set by `kompas serve`: the CPU priority (nice value, 0–19) of every kernel the server forks. See serve.KERNEL_NICE.
 KERNEL_NICE_ENV = "KOMPAS_FORK_KERNEL_NICE"
 # The temporary folder that holds a server's socket (made by client.ForkServer, removed by whichever ends last).

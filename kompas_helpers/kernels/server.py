@@ -86,7 +86,7 @@ class Server:
         self.sockets: dict[int, list[str]] = {}  # pid -> the Unix socket files its kernel binds (ipc transport)
         self.listener: socket.socket | None = None
         self.wakeup: tuple[int, int] | None = None
-        self.data_to_preload = ""  # a run's dataset whose slices were not written yet when the server started
+        self.data_to_preload: tuple = ()  # a run's (dataset, kommuner) whose slices were not written when it started
         self.import_env: dict[str, str] = {}  # the variables its imports set (`prepare`), for every kernel
         # The processes that asked for kernels (several when `kompas run` shares this server among its workers):
         # when one ends, however it ends, the kernels it asked for are killed (see `owner_gone`).
@@ -109,7 +109,8 @@ class Server:
             if pages:
                 _preload_pages()
             else:
-                self.data_to_preload = _preload_batch(os.environ.pop(protocol.PRELOAD_DATA_ENV, ""))
+                kommuner = os.environ.pop(protocol.PRELOAD_KOMMUNER_ENV, "").split("\n")
+                self.data_to_preload = _preload_batch(os.environ.pop(protocol.PRELOAD_DATA_ENV, ""), kommuner)
         # Everything loaded so far lives as long as the server: kept out of the collector's reach, a kernel's garbage
         # collections do not write to these objects' headers, so their memory stays shared with the server instead
         # of being copied into every kernel (the use the documentation of gc.freeze gives).
@@ -221,8 +222,8 @@ class Server:
 
     def fork(self, conn: socket.socket, message: dict, fds: list[int]) -> tuple[dict, list[int]]:
         if self.data_to_preload:  # once: whether or not the slices are there now, the run has written what it will
-            folder, self.data_to_preload = self.data_to_preload, ""
-            _preload_batch(folder)
+            (folder, kommuner), self.data_to_preload = self.data_to_preload, ()
+            _preload_batch(folder, kommuner)
             gc.freeze()  # as in `prepare`: the data stay shared with the kernels
         problem = self._check_sound(message, fds)
         if problem:
@@ -336,21 +337,23 @@ def _preload_pages() -> None:
         print(f"kompas: fork-serveren indlæste ikke sidernes data ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
-def _preload_batch(folder: str) -> str:
+def _preload_batch(folder: str, kommuner: list[str]) -> tuple[str, list[str]] | tuple[()]:
     """The run's dataset (named by `kompas run`, client.start's preload_data), loaded once for every kernel: its
-    notebooks then neither read nor decode the slices' shared part and the input tables (bundle.preload).
+    notebooks then neither read nor decode the slices' shared part and the input tables, nor join the tables of the
+    run's `kommuner`, nor make the peer groups (bundle.preload).
 
-    Returns the folder when its slices are not written yet (a dataset's first run computes its table while the
-    server imports): the server then loads it before its first fork, which comes after the slices are written."""
+    Returns (folder, kommuner) when its slices are not written yet (a dataset's first run computes its table while
+    the server imports): the server then loads it before its first fork, which comes after the slices are written.
+    """
     from kompas_helpers import bundle
 
     if not folder:
-        return ""
+        return ()
     try:
-        return "" if bundle.preload(folder) else folder
+        return () if bundle.preload(folder, [k for k in kommuner if k]) else (folder, kommuner)
     except Exception as exc:  # the kernels read the data themselves, and report what is wrong with it
         print(f"kompas: fork-serveren indlæste ikke kørslens data ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return ""
+        return ()
 
 
 def _run_kernel(argv: list[str]) -> int:

@@ -326,13 +326,18 @@ def test_the_pages_fork_server_loads_the_data_once_for_its_kernels(small_data, t
 BATCH_DATA = """
 import json
 import pandas as pd
-from kompas_helpers import bundle, model
+from kompas_helpers import bundle, model, peers
 held = bool(bundle._PRELOADED)
+tables = [sorted(name for p in bundle._PRELOADED.values() for name in p.tables)]
 b = bundle.load(DATA, kommune_code="101")
+tables.append(sorted(name for p in bundle._PRELOADED.values() for name in p.tables))
+made = [p.made[peers.MADE_IN_ADVANCE] for p in bundle._PRELOADED.values()]
 frames = {"table": b.table, **{name: getattr(b.dataset, name) for name in model.INPUT_TABLES}}
 print(json.dumps({
     "held": held,
     "used": held and all(not p.inputs for p in bundle._PRELOADED.values()),
+    "tables": tables,
+    "peers made": made == [peers.peer_groups_of(b)] and peers.peer_groups_of(b) is made[0],
     "frames": {k: [int(pd.util.hash_pandas_object(f).sum()), str(f.dtypes.to_dict())] for k, f in frames.items()},
 }))
 """
@@ -350,7 +355,7 @@ def test_the_batch_fork_server_loads_the_run_s_data_once_for_its_kernels(small_d
     source = BATCH_DATA.replace("DATA", json.dumps(str(data)))
     # Started before the run has written the dataset's slices (its first run): the server loads the data before
     # its first fork instead, which comes after.
-    server = client.start(paths.PROJECT_DIR, preload_data=data)
+    server = client.start(paths.PROJECT_DIR, preload_data=data, preload_kommuner=["101", "Aarhus"])
     assert server is not None
     try:
         server.wait_ready()
@@ -362,17 +367,23 @@ def test_the_batch_fork_server_loads_the_run_s_data_once_for_its_kernels(small_d
         # Forked (the server read the data without starting a thread), and the kernel used the server's copy.
         found, prov = execute(source)
         assert prov.forked
-        assert found == {"held": True, "used": True, "frames": expected}
+        # The run's kommuner's tables joined in advance, København's taken by its bundle; the peer groups made once.
+        tables = [["101.parquet", "751.parquet"], ["751.parquet"]]
+        assert found == {"held": True, "used": True, "tables": tables, "peers made": True, "frames": expected}
     finally:
         client.stop()
     # Started when the slices are there: loaded while the server starts. Without preload_data: nothing held.
-    assert execute_in_new_server(source, preload_data=data) == {"held": True, "used": True, "frames": expected}
-    assert execute_in_new_server(source) == {"held": False, "used": False, "frames": expected}
+    held = {"held": True, "used": True, "peers made": True, "frames": expected}
+    found = execute_in_new_server(source, preload_data=data, preload_kommuner=["101"])
+    assert found == {**held, "tables": [["101.parquet"], []]}
+    assert execute_in_new_server(source, preload_data=data) == {**held, "tables": [[], []]}
+    nothing = {"held": False, "used": False, "peers made": False, "tables": [[], []], "frames": expected}
+    assert execute_in_new_server(source) == nothing
 
 
-def execute_in_new_server(source: str, preload_data: Path | None = None) -> dict:
+def execute_in_new_server(source: str, preload_data: Path | None = None, preload_kommuner: list[str] = ()) -> dict:
     """`execute` in a kernel forked by a fork server started (with this environment) and stopped for it."""
-    server = client.start(paths.PROJECT_DIR, preload_data=preload_data)
+    server = client.start(paths.PROJECT_DIR, preload_data=preload_data, preload_kommuner=preload_kommuner)
     assert server is not None
     try:
         found, prov = execute(source)

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kompas_helpers import bundle, model, synthesize
+from kompas_helpers import bundle, model, peers, synthesize
 from kompas_helpers.io import datasets
 
 
@@ -74,3 +74,40 @@ def test_the_preloaded_shared_slice_is_held_as_an_immutable_arrow_table(data):
     assert bundle.preload(data) is True
     (preloaded,) = bundle._PRELOADED.values()
     assert isinstance(preloaded.shared, pa.Table)  # immutable: every bundle of the process may share it
+
+
+def test_the_run_s_kommuner_get_the_table_reading_gives_each_handed_out_once(data):
+    read = {code: bundle.load(data, kommune_code=code).table for code in ("101", "751")}
+    assert bundle.preload(data, ["101", "Aarhus", "nowhere"]) is True  # codes or names; an unknown one is skipped
+    (preloaded,) = bundle._PRELOADED.values()
+    assert set(preloaded.tables) == {"101.parquet", "751.parquet"}
+    held = preloaded.tables["101.parquet"]
+    first = bundle.load(data, kommune_code="101")
+    assert first.table is held
+    pd.testing.assert_frame_equal(first.table, read["101"])
+    pd.testing.assert_frame_equal(bundle.load(data, kommune_code="Aarhus").table, read["751"])
+    # Handed out once: a second bundle of the kommune in the same process is joined anew, not the first one's frame.
+    first.table.iloc[0, 0] = None
+    again = bundle.load(data, kommune_code="101")
+    assert again.table is not first.table
+    pd.testing.assert_frame_equal(again.table, read["101"])
+    assert preloaded.tables == {}
+
+
+def test_at_most_the_limit_of_kommuner_is_joined_in_advance(data, monkeypatch):
+    monkeypatch.setattr(bundle, "PRELOAD_KOMMUNER_UP_TO", 1)
+    assert bundle.preload(data, ["751", "101"]) is True
+    (preloaded,) = bundle._PRELOADED.values()
+    assert set(preloaded.tables) == {"751.parquet"}
+
+
+def test_the_peer_groups_made_in_advance_are_those_a_bundle_would_make(data):
+    made_here = peers.peer_groups_of(bundle.load(data, kommune_code="101"))
+    assert bundle.preload(data) is True
+    b = bundle.load(data, kommune_code="101")
+    (preloaded,) = bundle._PRELOADED.values()
+    assert b.dataset.made_in_advance[peers.MADE_IN_ADVANCE] is preloaded.made[peers.MADE_IN_ADVANCE]
+    groups = peers.peer_groups_of(b)
+    assert groups is preloaded.made[peers.MADE_IN_ADVANCE]  # taken, not made again
+    assert groups == made_here
+    assert set(preloaded.inputs) == set(model.INPUT_TABLES)  # making them took none of the kernels' input tables
