@@ -41,6 +41,31 @@ _HORIZONTAL = (
 )
 
 
+# The layouts of the figures the dimension reports draw again and again (`new_figure(reuse=True)`).
+TWO_PANELS = {"width": 10.5, "height": 3.4, "ncols": 2, "width_ratios": [1.15, 1], "wspace": 0.08}
+ONE_PANEL = {"width": 6.4, "height": 3.6}
+FUNNEL = {"width": 7.4, "height": 3.8, "margins": (1.0, 1.95, 0.4, 0.75)}  # the key right of the plot area
+
+
+def prepare_figures() -> None:
+    """Make the figures the reports reuse, one per layout, and draw each once with a placeholder: the batch's fork
+    server does this before it forks the kernels (kernels.server), so that each report starts with its figures'
+    Axes made, the fonts loaded and the canvases' renderers ready, as it has them from its second figure on.
+
+    Nothing of the placeholder reaches a report: `new_figure(reuse=True)` empties a figure before handing it out,
+    and a reused figure draws exactly what a new one draws (tested, also for figures made here).
+    """
+    with mpl.rc_context(STYLE):
+        for layout in (TWO_PANELS, ONE_PANEL, FUNNEL):
+            fig, axes = new_figure(**layout, reuse=True)
+            for ax in axes:  # only what emptying removes, or what every chart of the layout sets again (its title)
+                ax.plot([2021, 2025], [0.0, 100.0], **SERIES_STYLE["kommune"])
+                ax.set_title("Figur")
+                chart_key(ax, [("Hele landet", SERIES_STYLE["national"])])
+            caption(fig, [NO_FIGURES_DA])
+            fig.canvas.draw()
+
+
 def _dots(size: float) -> dict:
     """Round dots of `size` points across, drawn as a line's markers rather than with `scatter`.
 
@@ -248,9 +273,9 @@ def indicator_figure(b, kommune_code: str, year: int, code: str, *, reuse: bool 
     table = source_table(b)
     with_spread = registry.get(code).level == "afdeling"
     if with_spread:
-        fig, (left, right) = new_figure(10.5, 3.4, ncols=2, width_ratios=[1.15, 1], wspace=0.08, reuse=reuse)
+        fig, (left, right) = new_figure(**TWO_PANELS, reuse=reuse)
     else:
-        fig, (left,) = new_figure(6.4, 3.6, reuse=reuse)
+        fig, (left,) = new_figure(**ONE_PANEL, reuse=reuse)
     with mpl.rc_context(STYLE):
         lines = _draw_trend(left, table, kommune_code, code, _years(table))
         if with_spread:
@@ -506,7 +531,7 @@ def funnel_chart(table, code: str, year: int, highlight: str | None = None, *, r
     kommune = rows[((rows["level"] == "kommune") & (rows["status"] == "reported")).to_numpy()]
     size = kommune["denominator"].to_numpy(dtype=float)
     value = kommune["value"].to_numpy(dtype=float)
-    fig, (ax,) = new_figure(7.4, 3.8, margins=(1.0, 1.95, 0.4, 0.75), reuse=reuse)  # the key right of the plot
+    fig, (ax,) = new_figure(**FUNNEL, reuse=reuse)
     with mpl.rc_context(STYLE):
         if reuse:  # what the chart without figures below does not set starts as on a new Axes
             ax.xaxis.set_major_locator(AutoLocator())

@@ -109,6 +109,7 @@ class Server:
             if pages:
                 _preload_pages()
             else:
+                _prepare_figures()
                 kommuner = os.environ.pop(protocol.PRELOAD_KOMMUNER_ENV, "").split("\n")
                 self.data_to_preload = _preload_batch(os.environ.pop(protocol.PRELOAD_DATA_ENV, ""), kommuner)
         # Everything loaded so far lives as long as the server: kept out of the collector's reach, a kernel's garbage
@@ -335,6 +336,16 @@ def _preload_pages() -> None:
         widgets.preload()
     except Exception as exc:  # the data may be missing or broken: the page then says so to its reader, in Danish
         print(f"kompas: fork-serveren indlæste ikke sidernes data ({type(exc).__name__}: {exc})", file=sys.stderr)
+
+
+def _prepare_figures() -> None:
+    """The reports' reused figures made and drawn once (plots.prepare_figures) for every kernel of a batch."""
+    try:
+        from kompas_helpers import plots
+
+        plots.prepare_figures()
+    except Exception as exc:  # the kernels make their figures themselves, as without the server
+        print(f"kompas: fork-serveren forberedte ikke figurerne ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 def _preload_batch(folder: str, kommuner: list[str]) -> tuple[str, list[str]] | tuple[()]:

@@ -326,8 +326,9 @@ def test_the_pages_fork_server_loads_the_data_once_for_its_kernels(small_data, t
 BATCH_DATA = """
 import json
 import pandas as pd
-from kompas_helpers import bundle, model, peers
+from kompas_helpers import bundle, figures, model, peers
 held = bool(bundle._PRELOADED)
+prepared = sorted(len(axes) for _fig, axes in figures._REUSABLE.values())
 tables = [sorted(name for p in bundle._PRELOADED.values() for name in p.tables)]
 b = bundle.load(DATA, kommune_code="101")
 tables.append(sorted(name for p in bundle._PRELOADED.values() for name in p.tables))
@@ -337,6 +338,7 @@ print(json.dumps({
     "held": held,
     "used": held and all(not p.inputs for p in bundle._PRELOADED.values()),
     "tables": tables,
+    "figures prepared": prepared,
     "peers made": made == [peers.peer_groups_of(b)] and peers.peer_groups_of(b) is made[0],
     "frames": {k: [int(pd.util.hash_pandas_object(f).sum()), str(f.dtypes.to_dict())] for k, f in frames.items()},
 }))
@@ -369,15 +371,17 @@ def test_the_batch_fork_server_loads_the_run_s_data_once_for_its_kernels(small_d
         assert prov.forked
         # The run's kommuner's tables joined in advance, København's taken by its bundle; the peer groups made once.
         tables = [["101.parquet", "751.parquet"], ["751.parquet"]]
-        assert found == {"held": True, "used": True, "tables": tables, "peers made": True, "frames": expected}
+        prepared = {"figures prepared": [1, 1, 2]}  # the reports' reused figures (plots.prepare_figures)
+        held = {"held": True, "used": True, "peers made": True, **prepared, "frames": expected}
+        assert found == {**held, "tables": tables}
     finally:
         client.stop()
-    # Started when the slices are there: loaded while the server starts. Without preload_data: nothing held.
-    held = {"held": True, "used": True, "peers made": True, "frames": expected}
+    # Started when the slices are there: loaded while the server starts. Without preload_data: no data held (the
+    # figures are prepared by every batch server).
     found = execute_in_new_server(source, preload_data=data, preload_kommuner=["101"])
     assert found == {**held, "tables": [["101.parquet"], []]}
     assert execute_in_new_server(source, preload_data=data) == {**held, "tables": [[], []]}
-    nothing = {"held": False, "used": False, "peers made": False, "tables": [[], []], "frames": expected}
+    nothing = {"held": False, "used": False, "peers made": False, "tables": [[], []], **prepared, "frames": expected}
     assert execute_in_new_server(source) == nothing
 
 

@@ -431,6 +431,23 @@ def test_a_known_break_in_a_series_is_marked(b, monkeypatch):
     assert "Brud i serien fra 2025 (stiplet linje): Nye faktorer." in caption(fig)
 
 
+def test_figures_prepared_in_advance_draw_exactly_what_new_ones_draw(b, monkeypatch):
+    """What the batch's fork server does before forking (plots.prepare_figures): the first figure of each layout a
+    report then asks for is the prepared one, and draws what a new figure draws."""
+    monkeypatch.setattr(figures, "_REUSABLE", {})
+    plots.prepare_figures()
+    prepared = {id(fig) for fig, _axes in figures._REUSABLE.values()}
+    assert len(prepared) == 3
+    for args in [(b, "101", 2024, "E1"), (b, "101", 2024, "G4")]:  # two panels, one panel
+        reused = plots.indicator_figure(*args, reuse=True)
+        assert id(reused) in prepared
+        assert figures.png(reused) == figures.png(plots.indicator_figure(*args)), args
+        assert figures.alt_text(reused) == figures.alt_text(plots.indicator_figure(*args))
+    reused = plots.funnel_chart(b.table, "E1", 2024, "101", reuse=True)
+    assert id(reused) in prepared
+    assert figures.png(reused) == figures.png(plots.funnel_chart(b.table, "E1", 2024, "101"))
+
+
 def test_a_reused_funnel_chart_draws_exactly_what_a_new_one_draws(b):
     small = synthesize.synthesize(seed=7, scale=0.02)
     table = compute.indicator_table(small)
