@@ -219,9 +219,14 @@ def _read_input(folder: Path, name: str) -> pd.DataFrame:
     if table.optional and not path.is_file():  # an optional table the folder does not hold is empty
         return model.empty(table)
     # Text columns straight into the canonical string[pyarrow] (a third of the time of pandas' default way).
-    raw = pq.ParquetFile(path).read(use_threads=False) if arrow_threads() else read_arrow_table(path)
-    raw = raw.to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
+    raw = _read_on_one_thread(path).to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
     return model.canonicalise(table, raw)
+
+
+def _read_on_one_thread(path: Path) -> pa.Table:
+    """A Parquet file as an Arrow table, read on this thread; inside `files.without_arrow_threads()` (the fork
+    server) without starting even the I/O thread that reading from the file starts."""
+    return pq.ParquetFile(path).read(use_threads=False) if arrow_threads() else read_arrow_table(path)
 
 
 _PYARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
@@ -364,10 +369,8 @@ def _slice_table(shared: pa.Table, own_path: Path) -> pd.DataFrame:
     """The table of a bundle: the shared slice and one kommune's or organisation's, in the whole table's row order.
 
     Joined and put in order in Arrow, then converted once: a third of the time of doing it in pandas. On one thread:
-    the batch runner keeps every core busy with notebooks already. Inside `files.without_arrow_threads()` (the fork
-    server) read without starting even an I/O thread."""
-    own = pq.ParquetFile(own_path).read(use_threads=False) if arrow_threads() else read_arrow_table(own_path)
-    parts = pa.concat_tables([shared, own])
+    the batch runner keeps every core busy with notebooks already."""
+    parts = pa.concat_tables([shared, _read_on_one_thread(own_path)])
     parts = parts.take(pc.sort_indices(parts[_ROW])).drop_columns([_ROW])
     return parts.to_pandas(use_threads=False).reset_index(drop=True)
 
@@ -387,7 +390,7 @@ def _load_slice(folder: Path, name: str) -> Bundle | None:
     if preloaded is not None and preloaded.meta != meta:  # the slices were written again since: read them
         preloaded = None
     if preloaded is None:
-        table = _slice_table(pq.ParquetFile(target / SHARED_SLICE).read(use_threads=False), own_path)
+        table = _slice_table(_read_on_one_thread(target / SHARED_SLICE), own_path)
         return Bundle(_LazyDataset(folder, meta["provenance"], meta["years"]), table, folder, digest)
     table = preloaded.tables.pop(name, None)
     if table is None:
