@@ -59,6 +59,11 @@ NAVIGATE_AT_JS = "([url, at]) => { setTimeout(() => { window.location.href = url
 START_MARGIN_MS = 100
 # When the page's HTML had arrived in full (ms since the epoch, as Date.now()): the server's part of the wait.
 DELIVERED_JS = "performance.timeOrigin + performance.getEntriesByType('navigation')[0].responseEnd"
+# When the page's first bytes arrived (ms since the epoch).
+FIRST_BYTE_JS = "performance.timeOrigin + performance.getEntriesByType('navigation')[0].responseStart"
+# When the stylesheets and script the page's head asks for (from the template's static folder) had all arrived.
+HEAD_FILES_JS = """Math.max(...performance.getEntriesByType('resource')
+  .filter((r) => r.name.includes('/templates/kompas/static/')).map((r) => performance.timeOrigin + r.responseEnd))"""
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
@@ -108,7 +113,9 @@ def single(browser, base: str) -> tuple[float, float]:
 
 def crowd(
     browser, base: str, codes: list[str], server_pid: int
-) -> tuple[list[float | None], list[float | None], list[float | None], int, dict[str, float]]:
+) -> tuple[
+    list[float | None], list[float | None], list[float | None], dict[str, list[float | None]], int, dict[str, float]
+]:
     contexts, pages = [], []
     for _ in codes:
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -127,6 +134,8 @@ def crowd(
     times: list[float | None] = []
     live: list[float | None] = []
     delivered: list[float | None] = []
+    first_byte: list[float | None] = []
+    head_files: list[float | None] = []
     kernel_ids = []
     for page in pages:
         try:
@@ -134,18 +143,23 @@ def crowd(
             times.append((page.evaluate("window.kompasFirstFigure") - started) / 1000)
             live.append((page.evaluate("window.kompasLiveFigure") - started) / 1000)
             delivered.append((page.evaluate(DELIVERED_JS) - started) / 1000)
+            first_byte.append((page.evaluate(FIRST_BYTE_JS) - started) / 1000)
+            head_files.append((page.evaluate(HEAD_FILES_JS) - started) / 1000)
             kernel_ids.append(json.loads(page.locator("#jupyter-config-data").text_content())["kernelId"])
         except Exception:  # a reader whose page never rendered is counted as such, not timed
             times.append(None)
             live.append(None)
             delivered.append(None)
+            first_byte.append(None)
+            head_files.append(None)
     cpu = {k: round(v - cpu_before[k], 1) for k, v in cpu_seconds(server_pid).items()}
     for page in pages:
         page.close(run_before_unload=True)
     for context in contexts:
         context.close()
     time.sleep(30)
-    return times, live, delivered, sum(kernel_alive(base, kid) for kid in kernel_ids), cpu
+    left = sum(kernel_alive(base, kid) for kid in kernel_ids)
+    return times, live, delivered, {"first_byte": first_byte, "head_files": head_files}, left, cpu
 
 
 # The servers compared, each with its `kompas serve` arguments.
@@ -200,7 +214,7 @@ def main() -> int:
                 wait_for_pool(log, 2)
                 one, one_live = single(browser, base)
                 wait_for_pool(log, 3)
-                times, live, delivered, left, cpu = crowd(browser, base, codes, process.pid)
+                times, live, delivered, steps, left, cpu = crowd(browser, base, codes, process.pid)
             finally:
                 process.terminate()
                 process.wait(timeout=60)
@@ -217,11 +231,17 @@ def main() -> int:
                 "worst_live": round(max(done_live), 2) if done_live else None,
                 "median_html_delivered": round(statistics.median(done_delivered), 2) if done_delivered else None,
                 "worst_html_delivered": round(max(done_delivered), 2) if done_delivered else None,
+                **{
+                    f"median_{step}": round(statistics.median(done_step), 2) if done_step else None
+                    for step, found in steps.items()
+                    for done_step in [[t for t in found if t is not None]]
+                },
                 "kernels_left_30s_after_close": left,
                 "cpu_seconds_until_all_rendered": cpu,
                 "times": [None if t is None else round(t, 2) for t in times],
                 "times_live": [None if t is None else round(t, 2) for t in live],
                 "times_html_delivered": [None if t is None else round(t, 2) for t in delivered],
+                **{f"times_{step}": [None if t is None else round(t, 2) for t in got] for step, got in steps.items()},
             }
             print(label, json.dumps(results[label]), flush=True)
         browser.close()

@@ -33,14 +33,19 @@ from kompas_helpers import paths
 PAGES = {"dashboard.ipynb": "DashboardApp", "compare.ipynb": "CompareApp"}
 # What the warming process writes to the server's log when every view is stored.
 READY_LINE_DA = "kompas: sidernes første visning er klar for {count} adresser"
-# The stored view goes into the page's HTML just before this element of the kompas Voilà template.
+# The page's HTML up to this element of the kompas Voilà template (its "head") is template text, the same for every
+# request of a page; a stored view goes into it at `VIEW_AT`, a comment of the template's before its stylesheets and
+# scripts (or at its end, should a template have no such comment).
 ANCHOR = '<div id="rendered_cells"'
+VIEW_AT = "<!--kompas-first-view-->"
 # The kompas Voilà template wraps the kernel's copy of a page's first view in these comments (see index.html.j2).
 COPY_START = "<!--kompas-static-->"
 COPY_END = "<!--/kompas-static-->"
 # The class of the element carrying a stored view (the template's script removes it when the live widgets show).
 SNAPSHOT_CLASS = "kompas-snapshot"
 _KOMMUNE = re.compile(r"\d{3}")
+# JupyterLab's light theme's font for its interface (--jp-ui-font-family), less the fonts of other systems' emoji.
+UI_FONT = 'system-ui, -apple-system, blinkmacsystemfont, "Segoe UI", helvetica, arial, sans-serif'
 # Sent after a stored view when Voilà fails to serve the live page (no kernel could start, say): the view stays. The
 # script puts the message at the top of the page, also when it came inside an element still hidden (#rendered_cells).
 NOT_LIVE_HTML_DA = (
@@ -93,19 +98,35 @@ def lookup(store: str | Path | None, page: str, query: str) -> str | None:
 
 
 def snapshot_html(view: str) -> str:
-    """The element the page's HTML carries a stored view in; it hides Voilà's loading text (the page is there)."""
-    hide_loading = "<style>#loading { display: none !important; }</style>"
-    return f'<div class="kompas-static {SNAPSHOT_CLASS}">{hide_loading}{view}</div>'
+    """The element the page's HTML carries a stored view in; it hides Voilà's loading text (the page is there).
+
+    The view comes before JupyterLab's stylesheets (`VIEW_AT`): its text outside the view's own styles (the key
+    figures, the choices' line) gets JupyterLab's font here, not the browser's serif default.
+    """
+    style = (
+        f"<style>#loading {{ display: none !important; }} .{SNAPSHOT_CLASS} {{ font-family: {UI_FONT}; "
+        "font-size: 13px; }</style>"
+    )
+    return f'<div class="kompas-static {SNAPSHOT_CLASS}">{style}{view}</div>'
+
+
+def with_view(head: str, view: str) -> str:
+    """The page's head with the stored view in its place."""
+    at = head.find(VIEW_AT)
+    at = len(head) if at < 0 else at + len(VIEW_AT)
+    return head[:at] + snapshot_html(view) + head[at:]
 
 
 class Splice:
     """Puts a stored view into a page's HTML as it streams out, and drops the kernel's copy of the same view.
 
-    Fed the page's chunks in order. Without `head`, the view goes in just before `ANCHOR`; with `head` (the HTML up to
-    `ANCHOR`, already sent with the view before Voilà had anything to send), the stream's own text up to `ANCHOR` is
-    left out, and `head_differed` says whether it was not the same. Either way, everything between `COPY_START` and
-    `COPY_END` (the kernel's copy) is left out. The comments are whole template text, so each arrives within one
-    chunk, but the copy between them may come in several. `head_seen` is the stream's own text up to `ANCHOR`.
+    Fed the page's chunks in order. Without `head`, the stream's text up to `ANCHOR` is held back until all of it is
+    there (Voilà sends it at once, before the kernel starts), and goes out with the view in its place (`with_view`);
+    with `head` (the HTML up to `ANCHOR`, already sent with the view before Voilà had anything to send), the stream's
+    own text up to `ANCHOR` is left out, and `head_differed` says whether it was not the same. Either way, everything
+    between `COPY_START` and `COPY_END` (the kernel's copy) is left out. The comments are whole template text, so
+    each arrives within one chunk, but the copy between them may come in several. `head_seen` is the stream's own
+    text up to `ANCHOR`. Without a view the stream passes unchanged.
     """
 
     def __init__(self, view: str | None, head: str | None = None):
@@ -122,17 +143,14 @@ class Splice:
             text = "".join(self._before)
             at = text.find(ANCHOR)
             if at < 0:
-                return "" if self.head is not None else chunk
+                return chunk if self.view is None else ""
             self.head_seen = text[:at]
+            if self.view is None:
+                return chunk
             if self.head is not None:
                 self.head_differed = self.head_seen != self.head
                 return self._drop_copy(text[at:])
-            start = len(text) - len(chunk)  # the earlier chunks are sent already
-            if at < start or self.view is None:
-                # The anchor began in a chunk already sent: no place for the view, so the kernel's copy stays.
-                self.view = None
-                return chunk
-            return chunk[: at - start] + snapshot_html(self.view) + self._drop_copy(text[at:])
+            return with_view(self.head_seen, self.view) + self._drop_copy(text[at:])
         return self._drop_copy(chunk)
 
     def _drop_copy(self, chunk: str) -> str:
@@ -154,8 +172,8 @@ class Splice:
 
 
 def early_text(view: str, head: str) -> str:
-    """What a page's response starts with when its head is known: the head and the stored view, sent at once."""
-    return head + snapshot_html(view)
+    """What a page's response starts with when its head is known: the head with the stored view, sent at once."""
+    return with_view(head, view)
 
 
 def notebook_defaults(page: str) -> dict[str, object]:

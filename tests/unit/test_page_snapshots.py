@@ -3,15 +3,20 @@ how they go into a page's HTML in place of the kernel's copy."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from kompas_helpers import page_snapshots as ps
-from kompas_helpers import paths
+from kompas_helpers import paths, serve_handlers
 
-HEAD = "<html><head>…</head><body><div id=loading></div>"
 VIEW = '<h1>Aarhus</h1><img class="kompas-figure">'
+HEAD = f'<html><head>…</head><body><div id=loading></div>{ps.VIEW_AT}<script src="style.js"></script>'
+# The head with the view in its place: before the template's scripts and stylesheets.
+HEAD_WITH_VIEW = HEAD.replace(ps.VIEW_AT, ps.VIEW_AT + ps.snapshot_html(VIEW))
 KERNEL_COPY = f'{ps.COPY_START}<div class="kompas-static">{VIEW}</div>{ps.COPY_END}'
 CELLS = f'{ps.ANCHOR} style="display: none">\n<div class="cell">{KERNEL_COPY}<script>view</script></div>'
 PAGE = HEAD + CELLS + "</body></html>"
@@ -43,14 +48,14 @@ def feed_all(splice: ps.Splice, chunks: list[str]) -> str:
 
 
 @pytest.mark.parametrize("size", [1, 7, 50, len(PAGE)])
-def test_without_an_early_head_the_view_goes_before_the_cells_and_the_kernel_copy_is_left_out(size):
+def test_without_an_early_head_the_view_goes_before_the_head_s_scripts_and_the_kernel_copy_is_left_out(size):
     # Chunks of any size, as long as the anchor and the comments come whole (Voilà sends template text in one piece).
     chunks = split_keeping(PAGE, size, (ps.ANCHOR, ps.COPY_START, ps.COPY_END))
     splice = ps.Splice(VIEW)
 
     out = feed_all(splice, chunks)
 
-    assert out == HEAD + ps.snapshot_html(VIEW) + CELLS.replace(KERNEL_COPY, "") + "</body></html>"
+    assert out == HEAD_WITH_VIEW + CELLS.replace(KERNEL_COPY, "") + "</body></html>"
     assert splice.head_seen == HEAD and not splice.head_differed
 
 
@@ -76,7 +81,7 @@ def test_with_an_early_head_voila_s_own_head_is_left_out_and_compared():
 
     out = feed_all(splice, [HEAD[:10], HEAD[10:], CELLS])
 
-    assert early + out == HEAD + ps.snapshot_html(VIEW) + CELLS.replace(KERNEL_COPY, "")
+    assert early + out == HEAD_WITH_VIEW + CELLS.replace(KERNEL_COPY, "")
     assert not splice.head_differed
 
     changed = ps.Splice(VIEW, HEAD)
@@ -90,11 +95,19 @@ def test_without_a_view_the_page_passes_unchanged_and_its_head_is_learnt():
     assert splice.head_seen == HEAD
 
 
-def test_an_anchor_split_over_chunks_already_sent_keeps_the_kernel_copy():
-    at = PAGE.index(ps.ANCHOR) + 5
+def test_the_head_is_held_back_until_the_anchor_so_the_view_finds_its_place_however_the_head_is_cut():
     splice = ps.Splice(VIEW)
-    assert feed_all(splice, [PAGE[:at], PAGE[at:]]) == PAGE
-    assert splice.view is None
+    at = PAGE.index(ps.VIEW_AT) + 3
+
+    assert splice.feed(PAGE[:at]) == "" and splice.feed(PAGE[at : PAGE.index(ps.ANCHOR)]) == ""
+    out = splice.feed(PAGE[PAGE.index(ps.ANCHOR) :])
+
+    assert out == HEAD_WITH_VIEW + CELLS.replace(KERNEL_COPY, "") + "</body></html>"
+
+
+def test_a_head_without_the_view_s_place_gets_the_view_at_its_end():
+    head = HEAD.replace(ps.VIEW_AT, "")
+    assert ps.early_text(VIEW, head) == head + ps.snapshot_html(VIEW)
 
 
 def test_the_snapshot_hides_voila_s_loading_text_and_is_marked():
@@ -246,9 +259,6 @@ def stored(tmp_path, dataset):
 def run_get(handler) -> str:
     """Run the handler's get in an event loop of its own, in a thread: the browser tests' Playwright keeps a loop
     running in this thread when they ran first."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, handler.get("dashboard.ipynb")).result()
     return "".join(handler.sent)
@@ -257,13 +267,67 @@ def run_get(handler) -> str:
 def test_the_page_handler_learns_the_head_then_sends_it_with_the_view_at_once(stored):
     heads: dict[str, str] = {}
     first = FakePageHandler(stored, [HEAD, CELLS], heads)
-    assert run_get(first) == HEAD + ps.snapshot_html(VIEW) + CELLS.replace(KERNEL_COPY, "")
+    assert run_get(first) == HEAD_WITH_VIEW + CELLS.replace(KERNEL_COPY, "")
     assert heads == {"dashboard.ipynb": HEAD}
 
     second = FakePageHandler(stored, [HEAD, CELLS], heads)
-    assert run_get(second) == HEAD + ps.snapshot_html(VIEW) + CELLS.replace(KERNEL_COPY, "")
+    assert run_get(second) == HEAD_WITH_VIEW + CELLS.replace(KERNEL_COPY, "")
     assert second.sent[0] == ps.early_text(VIEW, HEAD)  # sent before Voilà's stream gave anything
     assert ("info", "kompas: første visning sendt før kernen: dashboard.ipynb?kommune=751") in second.log.lines
+
+
+class RecordingPageHandler(FakePageHandler):
+    """A page handler for one of several readers, noting in `events` when its stored view is sent and when Voilà's
+    start of its page begins, which holds the event loop for `hold` seconds."""
+
+    def __init__(self, stored, number, events, hold):
+        super().__init__(stored, [CELLS], {"dashboard.ipynb": HEAD})
+        self.number, self.events, self.hold = number, events, hold
+
+    def write(self, text):
+        super().write(text)
+        if text == ps.early_text(VIEW, HEAD):
+            self.events.append(("view sent", self.number))
+
+    async def get_generator(self, path=None):
+        self.events.append(("voila starts", self.number))
+        time.sleep(self.hold)  # Voilà's start of a page holds the event loop (about 0.1 s in kompas serve)
+        async for chunk in super().get_generator(path):
+            yield chunk
+
+
+def readers_events(stored, arrivals: list[float], hold: float) -> list[tuple[str, int]]:
+    """What happens when readers ask for the page `arrivals` seconds from now, in one event loop."""
+    events: list[tuple[str, int]] = []
+
+    async def reader(number, after):
+        await asyncio.sleep(after)
+        await RecordingPageHandler(stored, number, events, hold).get("dashboard.ipynb")
+
+    async def readers():
+        await asyncio.gather(*(reader(number, after) for number, after in enumerate(arrivals)))
+
+    with ThreadPoolExecutor(1) as pool:  # see run_get
+        pool.submit(asyncio.run, readers()).result()
+    return events
+
+
+def test_readers_arriving_together_all_get_their_stored_views_before_voila_s_work_for_any_starts(stored):
+    events = readers_events(stored, [0, 0.01, 0.02], hold=0)  # one after another, a little apart
+
+    assert [event for event, _ in events] == ["view sent"] * 3 + ["voila starts"] * 3
+    assert sorted(number for _, number in events[3:]) == [0, 1, 2]
+
+
+def test_a_reader_arriving_while_the_crowd_s_voila_starts_hold_the_loop_gets_the_view_between_them(stored):
+    # Five together, one more when their views are out and their Voilà starts have begun.
+    late = serve_handlers.EARLY_QUIET_S + 0.03
+    events = readers_events(stored, [0] * 5 + [late], hold=0.05)
+
+    starts = [number for event, number in events if event == "voila starts"]
+    assert len(starts) == 6
+    # Without turns the five started back to back, 0.25 s in one turn of the loop, before the late reader was read.
+    assert events.index(("view sent", 5)) < events.index(("voila starts", starts[4]))
 
 
 def test_a_live_page_that_fails_after_its_stored_view_says_so_in_danish(stored):
