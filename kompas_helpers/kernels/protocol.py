@@ -6,6 +6,8 @@ import contextlib
 import json
 import os
 import socket
+import sys
+from typing import NoReturn
 
 # The kernel command a fork replaces: `<python> -m ipykernel_launcher -f <connection file> ...`.
 LAUNCHER = "ipykernel_launcher"
@@ -123,6 +125,32 @@ def threads() -> int:
         import threading
 
         return threading.active_count()
+
+
+def end_process(code: int) -> NoReturn:
+    """End this process now: run its exit handlers, flush the standard streams, then `os._exit(code)`.
+
+    What Python's own end does after that (freeing every module and object one by one) is work for nothing in a
+    process about to go: with pandas, matplotlib and the notebook tools loaded, 0.18 s at the end of every `kompas run`
+    (and a fork server's end, which the run waits for). Only for a process with no thread left to finish: the caller
+    makes sure (`ends_alone`).
+    """
+    import atexit
+
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # closed, or a pipe whose reader is gone: nothing more to say
+                stream.flush()
+        os._exit(code)
+
+
+def ends_alone() -> bool:
+    """Whether no thread but this one is left that Python would wait for at exit (a non-daemon thread)."""
+    import threading
+
+    return all(t.daemon for t in threading.enumerate() if t is not threading.current_thread())
 
 
 def disabled() -> bool:

@@ -279,13 +279,8 @@ class Server:
         finally:
             # Never return into the server's loop: exit here, after the exit handlers the kernel registered.
             with contextlib.suppress(BaseException):
-                import atexit
-
-                atexit._run_exitfuncs()
-            with contextlib.suppress(BaseException):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os._exit(code)
+                protocol.end_process(code)
+            os._exit(code)  # only if ending it failed
 
     def _reset_in_child(self, conn: socket.socket, message: dict, fds: list[int]) -> None:
         # The server's sockets and pipes belong to the server: a kernel holding the listening socket or the owner
@@ -470,4 +465,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The server has no threads (see `_check_sound`); its owner waits for its end.
+    protocol.end_process(main())
