@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import Affine2D, ScaledTranslation, blended_transform_factory
 
-from kompas_helpers import fmt, registry
+from kompas_helpers import fmt, glyphs, registry
 
 # Okabe-Ito based seaborn "colorblind" palette; every series also differs in line style and marker.
 PALETTE = sns.color_palette("colorblind")
@@ -190,7 +190,7 @@ def new_figure(
             fig = Figure(figsize=(width, height))
             # Saved on this canvas rather than one made per save; it keeps its renderer, and the renderer's text
             # measurements, for the next save at the same size.
-            FigureCanvasAgg(fig)
+            glyphs.Canvas(fig)
             axes = list(fig.subplots(1, ncols, width_ratios=width_ratios, squeeze=False)[0])
         if reuse:
             _REUSABLE[key] = (fig, axes)

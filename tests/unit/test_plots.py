@@ -523,3 +523,40 @@ def test_every_chart_s_axis_labels_clear_the_tick_labels_and_no_text_leaves_the_
                     assert not any(overlaps(box, tick) for tick in ticks), (ax.get_title("left"), label.get_text())
                     labels += 1
     assert labels > 90  # the x and y labels of ~70 charts
+
+
+@pytest.mark.parametrize("kommune_code", ["101", "760"])
+def test_charts_drawn_with_the_process_s_text_store_are_the_pixels_matplotlib_draws(kommune_code):
+    """`glyphs.Canvas` keeps each text's measurement and image for the process: every chart of the reports, drawn
+    with texts new to the store and again wholly from it, is byte for byte the PNG matplotlib's own canvas draws."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kompas_helpers import bundle, glyphs
+
+    b = bundle.load(kommune_code=kommune_code)
+    year = b.latest_year
+    glyphs._metrics.clear()
+    glyphs._images.clear()
+
+    def charts(code):  # one after the other: a chart reusing a figure empties the one before
+        yield plots.indicator_figure(b, kommune_code, year, code, reuse=True)
+        yield plots.funnel_chart(b.table, code, year, kommune_code, reuse=True)
+        yield plots.trend_chart(b, kommune_code, code)
+        yield plots.tile_map(b.table, code, year, highlight=kommune_code)
+        yield plots.ranking_chart(b.table, code, year, highlight=kommune_code)
+
+    compared = 0
+    for code in registry.CODES:
+        for fig in charts(code):
+            if fig is None:
+                continue
+            assert isinstance(fig.canvas, glyphs.Canvas)
+            first, again = figures.png(fig), figures.png(fig)  # the second wholly from the store
+            own = fig.canvas
+            FigureCanvasAgg(fig)
+            assert figures.png(fig) == first == again, (code, fig.axes[0].get_title("left"))
+            own.figure = fig  # back on the store's canvas, for the next chart reusing this figure
+            fig.set_canvas(own)
+            compared += 1
+    assert compared >= 5 * len(registry.CODES) - 10
+    assert 0 < len(glyphs._images) < 2000
