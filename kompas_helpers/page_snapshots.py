@@ -110,18 +110,11 @@ def snapshot_html(view: str) -> str:
     return f'<div class="kompas-static {SNAPSHOT_CLASS}">{style}{view}</div>'
 
 
-def with_view(head: str, view: str) -> str:
-    """The page's head with the stored view in its place."""
-    at = head.find(VIEW_AT)
-    at = len(head) if at < 0 else at + len(VIEW_AT)
-    return head[:at] + snapshot_html(view) + head[at:]
-
-
 class Splice:
     """Puts a stored view into a page's HTML as it streams out, and drops the kernel's copy of the same view.
 
     Fed the page's chunks in order. Without `head`, the stream's text up to `ANCHOR` is held back until all of it is
-    there (Voilà sends it at once, before the kernel starts), and goes out with the view in its place (`with_view`);
+    there (Voilà sends it at once, before the kernel starts), and goes out with the view in its place (`early_text`);
     with `head` (the HTML up to `ANCHOR`, already sent with the view before Voilà had anything to send), the stream's
     own text up to `ANCHOR` is left out, and `head_differed` says whether it was not the same. Either way, everything
     between `COPY_START` and `COPY_END` (the kernel's copy) is left out. The comments are whole template text, so
@@ -150,7 +143,7 @@ class Splice:
             if self.head is not None:
                 self.head_differed = self.head_seen != self.head
                 return self._drop_copy(text[at:])
-            return with_view(self.head_seen, self.view) + self._drop_copy(text[at:])
+            return early_text(self.view, self.head_seen) + self._drop_copy(text[at:])
         return self._drop_copy(chunk)
 
     def _drop_copy(self, chunk: str) -> str:
@@ -172,8 +165,11 @@ class Splice:
 
 
 def early_text(view: str, head: str) -> str:
-    """What a page's response starts with when its head is known: the head with the stored view, sent at once."""
-    return with_view(head, view)
+    """What a page's response starts with: its head with the stored view in its place (at `VIEW_AT`). Sent at once
+    when the head is known, else (`Splice`) as soon as Voilà has rendered it."""
+    at = head.find(VIEW_AT)
+    at = len(head) if at < 0 else at + len(VIEW_AT)
+    return head[:at] + snapshot_html(view) + head[at:]
 
 
 def notebook_defaults(page: str) -> dict[str, object]:
