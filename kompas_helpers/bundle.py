@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kompas_helpers import kommuner, model, paths, peers
+from kompas_helpers import kommuner, model, paths, peers, registry
 from kompas_helpers.files import (
     arrow_threads,
     atomic_folder,
@@ -42,6 +42,8 @@ SHARED_LEVELS = ["kommune", "region", "national", "organisation"]
 SLICES_DIR = "kommuner"
 SLICES_META = "meta.json"
 SHARED_SLICE = "shared.parquet"
+# The measures the reports read beside the table (registry.READ_BESIDE_TABLE), written with the slices.
+MEASURES_SLICE = "measures-read.parquet"
 ORGANISATION_SLICE_PREFIX = "organisation-"
 # "<dataset folder>\t<hash>": set by a batch run so that its notebooks do not hash the same dataset again.
 KNOWN_HASH_ENV = "KOMPAS_DATA_HASH"
@@ -183,10 +185,17 @@ class _LazyDataset(model.Dataset):
     """
 
     def __init__(
-        self, folder: Path, provenance: dict, years: list[int], preloaded: dict | None = None, made: dict | None = None
+        self,
+        folder: Path,
+        provenance: dict,
+        years: list[int],
+        preloaded: dict | None = None,
+        made: dict | None = None,
+        slices: Path | None = None,
     ):
         self.provenance = provenance
         self._folder = folder
+        self._slices = slices  # the slices' folder, whose measures file holds registry.READ_BESIDE_TABLE
         self._years = [int(y) for y in years]
         self._preloaded = preloaded if preloaded is not None else {}  # name -> frame, each handed out once
         # What was computed from this very dataset in advance (`preload`), by the key of the module that made it.
@@ -210,6 +219,19 @@ class _LazyDataset(model.Dataset):
         setattr(self, name, frame)
         return frame
 
+    def measures_of(self, names: Sequence[str]) -> pd.DataFrame:
+        """As `model.Dataset.measures_of`; the measures written with the slices are found preloaded or read from
+        there, without reading the whole measures table."""
+        wanted = set(names)
+        if "measures" in self.__dict__ or not wanted <= set(registry.READ_BESIDE_TABLE):
+            return super().measures_of(names)
+        m = self._preloaded.pop(MEASURES_SLICE, None)
+        if m is None:
+            if self._slices is None or not (self._slices / MEASURES_SLICE).is_file():
+                return super().measures_of(names)
+            m = _read_measures_slice(self._slices)
+        return m if wanted == set(registry.READ_BESIDE_TABLE) else m[m["measure"].isin(list(names)).to_numpy()]
+
 
 def _read_input(folder: Path, name: str) -> pd.DataFrame:
     """One input table of a dataset whose slices are written (so it loaded and validated), read as `load_dataset`
@@ -221,6 +243,12 @@ def _read_input(folder: Path, name: str) -> pd.DataFrame:
     # Text columns straight into the canonical string[pyarrow] (a third of the time of pandas' default way).
     raw = _read_on_one_thread(path).to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
     return model.canonicalise(table, raw)
+
+
+def _read_measures_slice(target: Path) -> pd.DataFrame:
+    """The measures written with the slices (`write_slices`): the rows `measures_of(registry.READ_BESIDE_TABLE)`
+    gives, with their dtypes and index."""
+    return _read_on_one_thread(target / MEASURES_SLICE).to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
 
 
 def _read_on_one_thread(path: Path) -> pa.Table:
@@ -284,6 +312,7 @@ def write_slices(data: str | Path | None = None) -> dict:
         groups = {str(key): rows for key, rows in own.groupby("organisation_id", observed=True)}
         for organisation_id in dataset.organisations["organisation_id"].astype(str):
             groups.get(organisation_id, own.iloc[:0]).to_parquet(tmp / organisation_slice(organisation_id))
+        dataset.measures_of(registry.READ_BESIDE_TABLE).to_parquet(tmp / MEASURES_SLICE)
         (tmp / SLICES_META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return meta
 
@@ -354,12 +383,16 @@ def preload(data: str | Path | None = None, kommune_codes: Sequence[str] = ()) -
         return False
     with without_arrow_threads():
         shared = read_arrow_table(target / SHARED_SLICE)
-        inputs = {name: _read_input(folder, name) for name in model.INPUT_TABLES}
+        # Not the measures: the reports read only those written with the slices (a fifth of the preparation's time
+        # for the whole table, which every kernel but the few that ask for it would carry unused).
+        inputs = {name: _read_input(folder, name) for name in model.INPUT_TABLES if name != "measures"}
+        if (target / MEASURES_SLICE).is_file():
+            inputs[MEASURES_SLICE] = _read_measures_slice(target)
         names = [f"{found.code}.parquet" for found in map(kommuner.find, kommune_codes) if found is not None]
         names = list(dict.fromkeys(names))[:PRELOAD_KOMMUNER_UP_TO]
         tables = {name: _slice_table(shared, target / name) for name in names if (target / name).is_file()}
     # The peer groups from a dataset of its own (the inputs stay for the kernels to take), as `peers` makes them.
-    dataset = _LazyDataset(folder, meta["provenance"], meta["years"], dict(inputs))
+    dataset = _LazyDataset(folder, meta["provenance"], meta["years"], dict(inputs), slices=target)
     made = {peers.MADE_IN_ADVANCE: peers.peer_groups(dataset)}
     _PRELOADED[(str(folder.resolve()), digest)] = _Preloaded(meta, shared, inputs, tables, made)
     return True
@@ -391,11 +424,11 @@ def _load_slice(folder: Path, name: str) -> Bundle | None:
         preloaded = None
     if preloaded is None:
         table = _slice_table(_read_on_one_thread(target / SHARED_SLICE), own_path)
-        return Bundle(_LazyDataset(folder, meta["provenance"], meta["years"]), table, folder, digest)
+        return Bundle(_LazyDataset(folder, meta["provenance"], meta["years"], slices=target), table, folder, digest)
     table = preloaded.tables.pop(name, None)
     if table is None:
         table = _slice_table(preloaded.shared, own_path)
-    dataset = _LazyDataset(folder, meta["provenance"], meta["years"], preloaded.inputs, preloaded.made)
+    dataset = _LazyDataset(folder, meta["provenance"], meta["years"], preloaded.inputs, preloaded.made, target)
     return Bundle(dataset, table, folder, digest)
 
 

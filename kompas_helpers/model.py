@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -184,6 +185,11 @@ class Dataset:
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
+
+    def measures_of(self, names: Sequence[str]) -> pd.DataFrame:
+        """The rows of the measures table for these measures, in its order and with its index."""
+        m = self.measures
+        return m[m["measure"].isin(list(names)).to_numpy()]
 
 
 CANONICAL_DTYPES = {"str": "string[pyarrow]", "int": "int64", "float": "float64", "bool": "bool"}

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 TOP_AFDELINGER = 5
 # The measures (beside the indicator table) that answers read.
-ANSWER_MEASURES = ("dwellings_label_valid", "efficiency_index")
+ANSWER_MEASURES = registry.READ_BESIDE_TABLE
 # LBF's effektivitetstal: afdelinger below this are the «røde» ones in LBF's own presentation.
 EFFICIENCY_RED = 70.0
 
@@ -30,11 +30,7 @@ def _afdeling_rows(b: Bundle, kommune_code: str, year: int, code: str) -> pd.Dat
 def _measure(b: Bundle, kommune_code: str, year: int, name: str) -> pd.Series:
     """One measure for the kommune's afdelinger in one year, by afdeling id (from the dataset's measures table)."""
 
-    def make() -> pd.DataFrame:
-        m = b.dataset.measures
-        return m[m["measure"].isin(list(ANSWER_MEASURES)).to_numpy()]
-
-    m = cuts.cached("answer_measures", b.dataset, make)
+    m = cuts.cached("answer_measures", b.dataset, lambda: b.dataset.measures_of(ANSWER_MEASURES))
     afd = b.dataset.afdelinger
     ids = set(afd.loc[(afd["kommune_code"] == kommune_code).to_numpy(), "afdeling_id"].astype(str))
     part = m[((m["measure"] == name) & (m["year"] == year)).to_numpy()]

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kompas_helpers import bundle, model, peers, synthesize
+from kompas_helpers import bundle, model, peers, registry, synthesize
 from kompas_helpers.io import datasets
 
 
@@ -38,7 +38,9 @@ def test_a_preloaded_dataset_gives_the_bundle_that_reading_gives(data):
     for name, frame in _inputs(first).items():
         pd.testing.assert_frame_equal(frame, read_inputs[name])
         assert frame is not read_inputs[name]
-    assert preloaded.inputs == {}  # each input table handed out once
+    # Each input table handed out once; the whole measures table is not held (the reports read the measures written
+    # with the slices, test below), so the bundle read its own.
+    assert set(preloaded.inputs) == {bundle.MEASURES_SLICE}
     # A second bundle in the same process reads its own input tables, as it would without the preload: a notebook
     # that changes one bundle's frame does not change another's.
     first.dataset.measures.iloc[0, 0] = None
@@ -54,10 +56,13 @@ def test_a_preload_from_slices_written_since_is_not_used(data):
     # What the server holds is no longer what the slices' metadata says (they were written again since).
     preloaded.meta = {**preloaded.meta, "table_stamp": [0, 0]}
     preloaded.shared = preloaded.shared.slice(0, 0)
-    preloaded.inputs["measures"] = preloaded.inputs["measures"].iloc[:0]
+    preloaded.inputs["afdelinger"] = preloaded.inputs["afdelinger"].iloc[:0]
+    preloaded.inputs[bundle.MEASURES_SLICE] = preloaded.inputs[bundle.MEASURES_SLICE].iloc[:0]
     again = bundle.load(data, kommune_code="101")
     pd.testing.assert_frame_equal(again.table, read.table)
-    pd.testing.assert_frame_equal(again.dataset.measures, read.dataset.measures)
+    pd.testing.assert_frame_equal(again.dataset.afdelinger, read.dataset.afdelinger)
+    wanted = registry.READ_BESIDE_TABLE
+    pd.testing.assert_frame_equal(again.dataset.measures_of(wanted), read.dataset.measures_of(wanted))
 
 
 def test_nothing_is_preloaded_without_written_slices(tmp_path, monkeypatch):
@@ -110,4 +115,51 @@ def test_the_peer_groups_made_in_advance_are_those_a_bundle_would_make(data):
     groups = peers.peer_groups_of(b)
     assert groups is preloaded.made[peers.MADE_IN_ADVANCE]  # taken, not made again
     assert groups == made_here
-    assert set(preloaded.inputs) == set(model.INPUT_TABLES)  # making them took none of the kernels' input tables
+    # Making them took none of the kernels' input tables (all but the whole measures table, which is not held).
+    assert set(preloaded.inputs) == {*model.INPUT_TABLES, bundle.MEASURES_SLICE} - {"measures"}
+
+
+def _full(folder) -> model.Dataset:
+    return datasets.load_dataset(folder)
+
+
+@pytest.mark.parametrize(
+    "names", [registry.READ_BESIDE_TABLE, registry.READ_BESIDE_TABLE[:1], ("dwellings", "efficiency_index")]
+)
+def test_the_measures_a_report_reads_are_those_of_the_whole_measures_table(data, names):
+    expected = _full(data).measures_of(names)
+    assert len(expected) > 0
+    b = bundle.load(data, kommune_code="101")
+    pd.testing.assert_frame_equal(b.dataset.measures_of(names), expected)
+    # Those written with the slices come without reading the whole measures table; any other reads it.
+    assert ("measures" in vars(b.dataset)) == (not set(names) <= set(registry.READ_BESIDE_TABLE))
+
+
+def test_a_preloaded_server_holds_the_measures_reports_read_not_the_whole_table(data):
+    expected = _full(data).measures_of(registry.READ_BESIDE_TABLE)
+    assert bundle.preload(data, ["101"]) is True
+    (preloaded,) = bundle._PRELOADED.values()
+    assert "measures" not in preloaded.inputs
+    held = preloaded.inputs[bundle.MEASURES_SLICE]
+    first = bundle.load(data, kommune_code="101")
+    assert first.dataset.measures_of(registry.READ_BESIDE_TABLE) is held
+    pd.testing.assert_frame_equal(held, expected)
+    # Handed out once, as the input tables are: a second bundle reads its own from the slices.
+    second = bundle.load(data, kommune_code="751").dataset.measures_of(registry.READ_BESIDE_TABLE)
+    assert second is not held
+    pd.testing.assert_frame_equal(second, expected)
+
+
+def test_slices_without_the_measures_file_give_the_measures_from_the_whole_table(data):
+    target = bundle.slices_dir(bundle.dataset_hash(data))
+    (target / bundle.MEASURES_SLICE).unlink()
+    b = bundle.load(data, kommune_code="101")
+    pd.testing.assert_frame_equal(
+        b.dataset.measures_of(registry.READ_BESIDE_TABLE), _full(data).measures_of(registry.READ_BESIDE_TABLE)
+    )
+    assert "measures" in vars(b.dataset)
+    assert bundle.preload(data) is True  # and a server preloads what there is
+    (preloaded,) = bundle._PRELOADED.values()
+    assert bundle.MEASURES_SLICE not in preloaded.inputs
+    again = bundle.load(data, kommune_code="751").dataset.measures_of(registry.READ_BESIDE_TABLE)
+    pd.testing.assert_frame_equal(again, _full(data).measures_of(registry.READ_BESIDE_TABLE))
