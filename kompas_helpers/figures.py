@@ -12,11 +12,13 @@ import zlib
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+import PIL.Image
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import Affine2D, ScaledTranslation, blended_transform_factory
+from zlib_ng import zlib_ng
 
 from kompas_helpers import fmt, glyphs, registry
 
@@ -65,7 +67,9 @@ STYLE: dict = {
     # time, and makes no visible difference at the PNGs' 100 dpi (browsers do not hint text either).
     "text.hinting": "no_hinting",
 }
-# zlib level for the PNGs: level 3 compresses a chart in 40 % less time than the default 6, to files 9 % larger.
+# Deflate level for the PNGs: level 3 compresses a chart in 40 % less time than the default 6, to files 9 % larger.
+# zlib-ng's deflate at this level takes 40 % less time again than zlib's (82 charts of 8 reports: 0.21 against
+# 0.36 CPU-seconds for the whole encoding), for files 7 % larger; any inflater reads them.
 PNG_ZLIB_LEVEL = 3
 
 
@@ -98,11 +102,14 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def _png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
     """An RGB PNG of an RGBA image (any transparency laid on white), rows unfiltered, with its resolution."""
     height, width = rgba.shape[:2]
-    rgb = rgba[:, :, :3]
     if rgba[:, :, 3].min() < 255:
         alpha = rgba[:, :, 3:] / 255.0
-        rgb = np.rint(rgb * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter type 0 (none), then its pixels
+        rgb = np.rint(rgba[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    else:  # opaque (every chart on white): Pillow drops the alpha bytes in a third of the time numpy's copy takes
+        image = PIL.Image.frombuffer("RGBA", (width, height), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1)
+        rgb = np.frombuffer(image.convert("RGB").tobytes(), dtype=np.uint8)
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # each row: filter type 0 (none), then its pixels
     rows[:, 1:] = rgb.reshape(height, 3 * width)
     per_metre = round(dpi / 0.0254)
     return b"".join(
@@ -110,7 +117,7 @@ def _png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
             b"\x89PNG\r\n\x1a\n",
             _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),  # 8-bit RGB
             _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_ZLIB_LEVEL)),
+            _png_chunk(b"IDAT", zlib_ng.compress(rows, PNG_ZLIB_LEVEL)),
             _png_chunk(b"IEND", b""),
         ]
     )

@@ -25,6 +25,7 @@ CONDA_NAMES = {
     # conda-forge's `matplotlib` also pulls in Qt; the workbook only draws inline and to files.
     "matplotlib": "matplotlib-base",
     "playwright": "playwright-python",
+    "zlib-ng": "python-zlib-ng",
 }
 # PyPI names conda-forge does not have: installed with pip inside the conda environment (none at present).
 PIP_ONLY: frozenset[str] = frozenset()

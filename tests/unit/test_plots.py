@@ -338,6 +338,19 @@ def test_png_lays_transparency_on_white():
     assert pixels.tolist() == [[[255, 255, 255], [255, 0, 0], [127, 127, 255]]]
 
 
+def test_png_of_an_opaque_image_has_its_pixels():
+    import io
+
+    from PIL import Image
+
+    rgba = np.random.default_rng(3).integers(0, 256, size=(7, 11, 4), dtype=np.uint8)
+    rgba[:, :, 3] = 255
+    rgba = rgba[:, ::-1]  # a view that is not contiguous, as an image's flipped or cut buffer may be
+    pixels = np.asarray(Image.open(io.BytesIO(figures._png_bytes(rgba, 100))))
+    assert pixels.shape == (7, 11, 3)
+    assert np.array_equal(pixels, rgba[:, :, :3])
+
+
 def test_kommune_year_never_turns_missing_into_zero(b):
     data = plots._kommune_year(b.table, "S3", 2024)
     assert pd.isna(data.loc["101", "value"])
