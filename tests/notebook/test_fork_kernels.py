@@ -326,14 +326,15 @@ def test_the_pages_fork_server_loads_the_data_once_for_its_kernels(small_data, t
 BATCH_DATA = """
 import json
 import pandas as pd
-from kompas_helpers import bundle, figures, model, peers
+from kompas_helpers import bundle, figures, model, peers, registry
 held = bool(bundle._PRELOADED)
 prepared = sorted(len(axes) for _fig, axes in figures._REUSABLE.values())
 tables = [sorted(name for p in bundle._PRELOADED.values() for name in p.tables)]
 b = bundle.load(DATA, kommune_code="101")
 tables.append(sorted(name for p in bundle._PRELOADED.values() for name in p.tables))
 made = [p.made[peers.MADE_IN_ADVANCE] for p in bundle._PRELOADED.values()]
-frames = {"table": b.table, **{name: getattr(b.dataset, name) for name in model.INPUT_TABLES}}
+frames = {"measures read": b.dataset.measures_of(registry.READ_BESIDE_TABLE), "table": b.table}
+frames.update({name: getattr(b.dataset, name) for name in model.INPUT_TABLES})
 print(json.dumps({
     "held": held,
     "used": held and all(not p.inputs for p in bundle._PRELOADED.values()),
@@ -350,7 +351,7 @@ def test_the_batch_fork_server_loads_the_run_s_data_once_for_its_kernels(small_d
 
     import pandas as pd
 
-    from kompas_helpers import bundle, model
+    from kompas_helpers import bundle, model, registry
 
     data = tmp_path / "data"
     shutil.copytree(small_data, data)
@@ -364,7 +365,8 @@ def test_the_batch_fork_server_loads_the_run_s_data_once_for_its_kernels(small_d
         meta = bundle.write_slices(data)
         monkeypatch.setenv(bundle.KNOWN_HASH_ENV, bundle.known_hash_value(data, meta["data_hash"]))  # as a run
         read = bundle.load(data, kommune_code="101")  # read here, without any preload
-        frames = {"table": read.table, **{name: getattr(read.dataset, name) for name in model.INPUT_TABLES}}
+        frames = {"measures read": read.dataset.measures_of(registry.READ_BESIDE_TABLE), "table": read.table}
+        frames.update({name: getattr(read.dataset, name) for name in model.INPUT_TABLES})
         expected = {k: [int(pd.util.hash_pandas_object(f).sum()), str(f.dtypes.to_dict())] for k, f in frames.items()}
         # Forked (the server read the data without starting a thread), and the kernel used the server's copy.
         found, prov = execute(source)
