@@ -223,7 +223,7 @@ class _LazyDataset(model.Dataset):
         """As `model.Dataset.measures_of`; the measures written with the slices are found preloaded or read from
         there, without reading the whole measures table."""
         wanted = set(names)
-        if "measures" in self.__dict__ or not wanted <= set(registry.READ_BESIDE_TABLE):
+        if model.MEASURES.name in self.__dict__ or not wanted <= set(registry.READ_BESIDE_TABLE):
             return super().measures_of(names)
         m = self._preloaded.pop(MEASURES_SLICE, None)
         if m is None:
@@ -240,15 +240,19 @@ def _read_input(folder: Path, name: str) -> pd.DataFrame:
     path = folder / f"{name}.parquet"
     if table.optional and not path.is_file():  # an optional table the folder does not hold is empty
         return model.empty(table)
-    # Text columns straight into the canonical string[pyarrow] (a third of the time of pandas' default way).
-    raw = _read_on_one_thread(path).to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
-    return model.canonicalise(table, raw)
+    return model.canonicalise(table, _read_frame(path))
 
 
 def _read_measures_slice(target: Path) -> pd.DataFrame:
     """The measures written with the slices (`write_slices`): the rows `measures_of(registry.READ_BESIDE_TABLE)`
     gives, with their dtypes and index."""
-    return _read_on_one_thread(target / MEASURES_SLICE).to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
+    return _read_frame(target / MEASURES_SLICE)
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    """A Parquet file as a frame on this thread, its text columns straight into the canonical string[pyarrow] (a
+    third of the time of pandas' default way)."""
+    return _read_on_one_thread(path).to_pandas(types_mapper=_PYARROW_STRINGS.get, use_threads=False)
 
 
 def _read_on_one_thread(path: Path) -> pa.Table:
@@ -348,7 +352,9 @@ class _Preloaded:
 
     meta: dict  # the slices' metadata when read: the same dataset hash and table stamp, or the slices changed since
     shared: pa.Table  # immutable: every bundle of this process may use it
-    inputs: dict[str, pd.DataFrame]  # handed out once each (`_LazyDataset`), as a fresh process reads its own
+    # Handed out once each (`_LazyDataset`), as a fresh process reads its own: the input tables but the measures,
+    # and the measures the reports read (under MEASURES_SLICE).
+    inputs: dict[str, pd.DataFrame]
     tables: dict[str, pd.DataFrame]  # slice file name -> a bundle's whole table, handed out once each like `inputs`
     made: dict[str, object]  # what is computed from the dataset alone, made once (`made_in_advance`)
 
@@ -359,9 +365,10 @@ PRELOAD_KOMMUNER_UP_TO = 8
 
 
 def preload(data: str | Path | None = None, kommune_codes: Sequence[str] = ()) -> bool:
-    """Read the slices' shared part and the dataset's input tables into this process's memory, for the kernels the
-    batch's fork server forks (`kernels.server`): each then finds them instead of reading and decoding them again
-    (0.1–0.5 s of a report's CPU). Returns False, reading nothing, when the dataset's slices are not written.
+    """Read the slices' shared part and the dataset's input tables (of the measures, only those the reports read:
+    `registry.READ_BESIDE_TABLE`) into this process's memory, for the kernels the batch's fork server forks
+    (`kernels.server`): each then finds them instead of reading and decoding them again (0.1–0.5 s of a report's
+    CPU). Returns False, reading nothing, when the dataset's slices are not written.
 
     Nothing changes for a kernel but where the bytes come from: `_load_slice` uses the shared part only while the
     slices' metadata (dataset hash, table stamp) is what it was here, and each input table goes to the first bundle
@@ -385,7 +392,7 @@ def preload(data: str | Path | None = None, kommune_codes: Sequence[str] = ()) -
         shared = read_arrow_table(target / SHARED_SLICE)
         # Not the measures: the reports read only those written with the slices (a fifth of the preparation's time
         # for the whole table, which every kernel but the few that ask for it would carry unused).
-        inputs = {name: _read_input(folder, name) for name in model.INPUT_TABLES if name != "measures"}
+        inputs = {name: _read_input(folder, name) for name in model.INPUT_TABLES if name != model.MEASURES.name}
         if (target / MEASURES_SLICE).is_file():
             inputs[MEASURES_SLICE] = _read_measures_slice(target)
         names = [f"{found.code}.parquet" for found in map(kommuner.find, kommune_codes) if found is not None]
