@@ -162,6 +162,21 @@ def crowd(
     return times, live, delivered, {"first_byte": first_byte, "head_files": head_files}, left, cpu
 
 
+def _median(times: list[float | None]) -> float | None:
+    """The median of the readers' times (those who got there), or None when none did."""
+    done = [t for t in times if t is not None]
+    return round(statistics.median(done), 2) if done else None
+
+
+def _worst(times: list[float | None]) -> float | None:
+    done = [t for t in times if t is not None]
+    return round(max(done), 2) if done else None
+
+
+def _rounded(times: list[float | None]) -> list[float | None]:
+    return [None if t is None else round(t, 2) for t in times]
+
+
 # The servers compared, each with its `kompas serve` arguments.
 SERVERS = {
     "fork": (),
@@ -219,29 +234,23 @@ def main() -> int:
                 process.terminate()
                 process.wait(timeout=60)
             done = [t for t in times if t is not None]
-            done_live = [t for t in live if t is not None]
-            done_delivered = [t for t in delivered if t is not None]
             results[label] = {
                 "single_first_figure": round(one, 2),
                 "single_live_figure": round(one_live, 2),
                 "rendered": f"{len(done)}/{len(times)}",
-                "median": round(statistics.median(done), 2) if done else None,
-                "worst": round(max(done), 2) if done else None,
-                "median_live": round(statistics.median(done_live), 2) if done_live else None,
-                "worst_live": round(max(done_live), 2) if done_live else None,
-                "median_html_delivered": round(statistics.median(done_delivered), 2) if done_delivered else None,
-                "worst_html_delivered": round(max(done_delivered), 2) if done_delivered else None,
-                **{
-                    f"median_{step}": round(statistics.median(done_step), 2) if done_step else None
-                    for step, found in steps.items()
-                    for done_step in [[t for t in found if t is not None]]
-                },
+                "median": _median(times),
+                "worst": _worst(times),
+                "median_live": _median(live),
+                "worst_live": _worst(live),
+                "median_html_delivered": _median(delivered),
+                "worst_html_delivered": _worst(delivered),
+                **{f"median_{step}": _median(found) for step, found in steps.items()},
                 "kernels_left_30s_after_close": left,
                 "cpu_seconds_until_all_rendered": cpu,
-                "times": [None if t is None else round(t, 2) for t in times],
-                "times_live": [None if t is None else round(t, 2) for t in live],
-                "times_html_delivered": [None if t is None else round(t, 2) for t in delivered],
-                **{f"times_{step}": [None if t is None else round(t, 2) for t in got] for step, got in steps.items()},
+                "times": _rounded(times),
+                "times_live": _rounded(live),
+                "times_html_delivered": _rounded(delivered),
+                **{f"times_{step}": _rounded(found) for step, found in steps.items()},
             }
             print(label, json.dumps(results[label]), flush=True)
         browser.close()
