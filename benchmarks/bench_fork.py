@@ -6,6 +6,10 @@ to each other in every round, the ratio taken per round (the machine's speed dri
 (b) `kompas run --no-pdf --no-word` on a few kommuner with every template (the kommune reports, nøgletal.xlsx and
 each organisation's sheet) with the fork server and with `--no-fork` (plain kernels, the way before), alternating
 their order over the rounds (target ≥ 2×).
+Every step also reports the CPU time of its processes and what else the machine did meanwhile (other processes,
+and the host running other virtual machines), as shares of its cores: a busy machine slows `kompas run`, which keeps
+every core busy, more than the naive way, which mostly uses one. The naive way's CPU time over `kompas run`'s is
+printed too; unlike the wall-time ratio, it does not depend on how busy the machine was.
 Usage: .venv/bin/python benchmarks/bench_fork.py [--naive-kommuner 101 751] [--kommuner 461 851] [--rounds 2]
 """
 
@@ -13,14 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from kompas_helpers import bundle, paths, reportset
+from tools import procfs
 
 BIN = Path(sys.executable).parent
 TEMPLATES = reportset.KOMMUNE_TEMPLATES
@@ -61,6 +69,38 @@ def kompas(kommuner: list[str], out: Path, *extra: str) -> tuple[float, int]:
     return seconds, sum(manifest["run"]["counts"].values())
 
 
+@dataclass(frozen=True)
+class Step:
+    """One timed step: its wall time, the CPU time of its processes, and what else the machine did meanwhile."""
+
+    seconds: float
+    jobs: int
+    cpu: float  # CPU seconds of every process the step started (collected children, with their own children)
+    others: float  # CPU seconds the machine spent on anything else meanwhile (other users, other containers)
+    steal: float  # CPU seconds the host gave to other virtual machines while this one was ready to run
+
+    def share(self, seconds: float) -> float:
+        """`seconds` of CPU as a share of what the machine's cores could give during the step."""
+        return seconds / (self.seconds * (os.cpu_count() or 1))
+
+
+def measured(step) -> Step:
+    """Run `step` (returns its wall time and number of jobs) and account for the machine's CPU while it ran.
+
+    A busy machine slows a run on every core (`kompas run`) more than one on one core at a time (the naive way):
+    the others' and the host's shares say how busy it was, so that a slow round can be told from a slow change."""
+    children, machine = _children_cpu(), procfs.machine_cpu()
+    seconds, jobs = step()
+    spent = _children_cpu() - children
+    during = procfs.machine_cpu() - machine
+    return Step(seconds, jobs, spent, max(0.0, during.busy - spent), during.steal)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--naive-kommuner", nargs="+", default=["101", "751"])
@@ -69,8 +109,7 @@ def main() -> None:
     args = parser.parse_args()
     year = bundle.load().latest_year
     bundle.write_slices()  # the table and its slices exist before any timing, for every way alike
-    times: dict[str, list[float]] = {"naive": [], "kompas": [], "fork": [], "plain": []}
-    jobs = {}
+    steps_done: dict[str, list[Step]] = {"naive": [], "kompas": [], "fork": [], "plain": []}
     with tempfile.TemporaryDirectory(prefix="bench-fork-") as tmp:
         tmp = Path(tmp)
         for r in range(args.rounds):
@@ -81,12 +120,18 @@ def main() -> None:
                 ("plain", lambda o: kompas(args.kommuner, o, *HTML_ONLY, "--no-fork")),
             ]
             for name, step in steps if r % 2 == 0 else steps[::-1]:
-                seconds, count = step(tmp / f"{name}-{r}")
-                times[name].append(seconds)
-                jobs[name] = count
-                print(f"round {r + 1} {name:<7} {seconds:7.1f} s  ({count} jobs)", flush=True)
+                done = measured(lambda s=step, o=tmp / f"{name}-{r}": s(o))
+                steps_done[name].append(done)
+                print(
+                    f"round {r + 1} {name:<7} {done.seconds:7.1f} s  ({done.jobs} jobs)  CPU {done.cpu:6.1f} s; "
+                    f"meanwhile others {done.share(done.others):4.0%}, host {done.share(done.steal):4.0%}",
+                    flush=True,
+                )
+    times = {name: [s.seconds for s in done] for name, done in steps_done.items()}
+    jobs = {name: done[-1].jobs for name, done in steps_done.items()}
     median = {name: statistics.median(values) for name, values in times.items()}
     per_round = [n / k for n, k in zip(times["naive"], times["kompas"], strict=True)]
+    cpu_per_round = [n.cpu / k.cpu for n, k in zip(steps_done["naive"], steps_done["kompas"], strict=True)]
     result = {
         "naive_kommuner": args.naive_kommuner,
         "kommuner": args.kommuner,
@@ -99,11 +144,18 @@ def main() -> None:
         "per_round_naive_over_kompas": [round(ratio, 2) for ratio in per_round],
         "plain_over_fork": round(median["plain"] / median["fork"], 2),
         "per_round_plain_over_fork": [round(p / f, 2) for p, f in zip(times["plain"], times["fork"], strict=True)],
+        # CPU time is what a busy machine does not change: the naive way's CPU seconds over `kompas run`'s.
+        "cpu_seconds": {name: [round(s.cpu, 2) for s in done] for name, done in steps_done.items()},
+        "cpu_naive_over_kompas": round(statistics.median(cpu_per_round), 2),
+        # What else the machine did while `kompas run` ran, as shares of its cores (other processes; the host).
+        "kompas_others_share": [round(s.share(s.others), 3) for s in steps_done["kompas"]],
+        "kompas_host_share": [round(s.share(s.steal), 3) for s in steps_done["kompas"]],
     }
     print(
         f"\nnaive / kompas run ({jobs['naive']} notebooks): {result['naive_over_kompas']:.2f}× (target ≥ "
         f"{TARGET_NAIVE:g}×)\nkompas run --no-fork / with the fork server ({jobs['fork']} jobs, all templates): "
-        f"{result['plain_over_fork']:.2f}× (target ≥ {TARGET_FORK:g}×)"
+        f"{result['plain_over_fork']:.2f}× (target ≥ {TARGET_FORK:g}×)\nin CPU time, naive / kompas run: "
+        f"{result['cpu_naive_over_kompas']:.2f}×"
     )
     print(json.dumps(result, ensure_ascii=False))
 

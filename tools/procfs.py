@@ -49,5 +49,26 @@ def processes() -> dict[int, Process]:
 
 def busy_and_idle() -> tuple[int, int]:
     """The machine's CPU time so far in clock ticks: all of it, and the idle part (idle + waiting for I/O)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    values = _cpu_line()
     return sum(values), values[3] + values[4]
+
+
+@dataclass(frozen=True)
+class MachineCpu:
+    """The whole machine's CPU seconds so far (every process of every user, as /proc/stat counts them)."""
+
+    busy: float  # running anything: user, nice, system, interrupts
+    steal: float  # this virtual machine was ready to run but the host ran another guest instead
+
+    def __sub__(self, earlier: MachineCpu) -> MachineCpu:
+        return MachineCpu(self.busy - earlier.busy, self.steal - earlier.steal)
+
+
+def machine_cpu() -> MachineCpu:
+    """The machine's CPU seconds so far; the difference of two readings is what the machine did in between."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = _cpu_line()[:8]
+    return MachineCpu((user + nice + system + irq + softirq) / CLOCK_TICKS, steal / CLOCK_TICKS)
+
+
+def _cpu_line() -> list[int]:
+    return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]

@@ -573,3 +573,32 @@ def test_charts_drawn_with_the_process_s_text_store_are_the_pixels_matplotlib_dr
             compared += 1
     assert compared >= 5 * len(registry.CODES) - 10
     assert 0 < len(glyphs._images) < 2000
+
+
+def test_the_text_store_tells_fonts_apart_by_the_families_they_resolve_to():
+    """The store's key names what decides the font file (the properties and the generic families' lists), not the
+    file: a text drawn under one sans-serif list and then under another is the other font's pixels, as matplotlib
+    draws them, and the same again when the first list comes back."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from kompas_helpers import glyphs
+
+    glyphs._metrics.clear()
+    glyphs._images.clear()
+
+    def drawn(canvas_class) -> bytes:
+        fig = Figure(figsize=(3, 1), dpi=100)
+        canvas_class(fig)
+        fig.text(0.05, 0.4, "Hele landet 2025: 118 kWh/m²", family="sans-serif", size=9)
+        fig.text(0.05, 0.1, "Hele landet", family="sans-serif", size=9, rotation=90)
+        return figures.png(fig)
+
+    pages = []
+    for families in (["DejaVu Sans"], ["DejaVu Sans Mono"], ["DejaVu Sans"]):
+        with mpl.rc_context({"font.sans-serif": families}):
+            ours = drawn(glyphs.Canvas)
+            assert ours == drawn(FigureCanvasAgg), families
+            pages.append(ours)
+    assert pages[0] != pages[1]  # two fonts: had the store mixed them up, one of the comparisons above would fail
+    assert pages[2] == pages[0]
