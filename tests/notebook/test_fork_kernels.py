@@ -213,6 +213,27 @@ def test_driver_close_leaves_no_process_and_no_zombie(tmp_path):
     assert not Path(f"/proc/{server_pid}").exists()
 
 
+def test_a_driver_s_kernel_clients_try_again_soon_to_reach_a_kernel_still_binding_its_sockets():
+    """Every channel of the client a driver talks to its kernel with retries a refused connection after
+    RECONNECT_MS, not ZMQ's 100 ms (a forked kernel binds its sockets after the client first tries them), and the
+    kernel answers through them."""
+    import zmq
+
+    driver = worker.Driver()
+    try:
+        km = driver._take_kernel()
+        kc = km.client()
+        kc.start_channels()
+        run_sync(kc.wait_for_ready)(timeout=120)
+        channels = (kc.shell_channel, kc.iopub_channel, kc.stdin_channel, kc.control_channel, kc.hb_channel)
+        intervals = [channel.socket.getsockopt(zmq.RECONNECT_IVL) for channel in channels]
+        assert intervals == [worker.RECONNECT_MS] * len(channels) != [100] * len(channels)
+        kc.stop_channels()
+    finally:
+        driver._run_sync(driver._kill_kernel)(km)
+        driver.close()
+
+
 def test_forked_kernels_listen_on_their_own_unix_sockets_and_leave_none(fork_server):
     from jupyter_client.manager import KernelManager
 
