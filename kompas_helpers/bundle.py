@@ -44,6 +44,8 @@ SLICES_META = "meta.json"
 SHARED_SLICE = "shared.parquet"
 # The measures the reports read beside the table (registry.READ_BESIDE_TABLE), written with the slices.
 MEASURES_SLICE = "measures-read.parquet"
+# The dataset's peer groups (peers.peer_groups, with the user's own), written with the slices.
+PEERS_SLICE = "peer-groups.json"
 ORGANISATION_SLICE_PREFIX = "organisation-"
 # "<dataset folder>\t<hash>": set by a batch run so that its notebooks do not hash the same dataset again.
 KNOWN_HASH_ENV = "KOMPAS_DATA_HASH"
@@ -198,7 +200,8 @@ class _LazyDataset(model.Dataset):
         self._slices = slices  # the slices' folder, whose measures file holds registry.READ_BESIDE_TABLE
         self._years = [int(y) for y in years]
         self._preloaded = preloaded if preloaded is not None else {}  # name -> frame, each handed out once
-        # What was computed from this very dataset in advance (`preload`), by the key of the module that made it.
+        # What was made from this very dataset in advance (written with the slices, or by `preload`), by the key of
+        # the module that made it.
         self.made_in_advance = made if made is not None else {}
 
     @property
@@ -317,6 +320,7 @@ def write_slices(data: str | Path | None = None) -> dict:
         for organisation_id in dataset.organisations["organisation_id"].astype(str):
             groups.get(organisation_id, own.iloc[:0]).to_parquet(tmp / organisation_slice(organisation_id))
         dataset.measures_of(registry.READ_BESIDE_TABLE).to_parquet(tmp / MEASURES_SLICE)
+        (tmp / PEERS_SLICE).write_text(peers.as_json(peers.peer_groups(dataset)), encoding="utf-8")
         (tmp / SLICES_META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return meta
 
@@ -377,8 +381,8 @@ def preload(data: str | Path | None = None, kommune_codes: Sequence[str] = ()) -
 
     With `kommune_codes` (the run's kommuner, codes or names; at most PRELOAD_KOMMUNER_UP_TO), each one's whole table
     is joined here as `_load_slice` joins it (about 60 ms a report), handed out like the input tables. The peer groups
-    (`peers.peer_groups`, about 40 ms a report) are made here once from the same dataset and given to every bundle's
-    dataset as made in advance.
+    (`peers.peer_groups`, about 40 ms a report) come from the file written with the slices (made here once from the
+    same dataset when the slices have none) and are given to every bundle's dataset as made in advance.
     """
     folder = paths.data_folder(data)
     if not folder.is_dir():
@@ -398,11 +402,24 @@ def preload(data: str | Path | None = None, kommune_codes: Sequence[str] = ()) -
         names = [f"{found.code}.parquet" for found in map(kommuner.find, kommune_codes) if found is not None]
         names = list(dict.fromkeys(names))[:PRELOAD_KOMMUNER_UP_TO]
         tables = {name: _slice_table(shared, target / name) for name in names if (target / name).is_file()}
-    # The peer groups from a dataset of its own (the inputs stay for the kernels to take), as `peers` makes them.
-    dataset = _LazyDataset(folder, meta["provenance"], meta["years"], dict(inputs), slices=target)
-    made = {peers.MADE_IN_ADVANCE: peers.peer_groups(dataset)}
+    # The peer groups written with the slices, or made from a dataset of its own (the inputs stay for the kernels to
+    # take), as `peers` makes them.
+    made = _made_with_slices(target)
+    if peers.MADE_IN_ADVANCE not in made:
+        dataset = _LazyDataset(folder, meta["provenance"], meta["years"], dict(inputs), slices=target)
+        made[peers.MADE_IN_ADVANCE] = peers.peer_groups(dataset)
     _PRELOADED[(str(folder.resolve()), digest)] = _Preloaded(meta, shared, inputs, tables, made)
     return True
+
+
+def _made_with_slices(target: Path) -> dict[str, object]:
+    """What `write_slices` made from the dataset alone beside its slices (the peer groups), by the key of the module
+    that makes it; slices written before the file was, have none."""
+    try:
+        text = (target / PEERS_SLICE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    return {peers.MADE_IN_ADVANCE: peers.from_json(text)}
 
 
 def _slice_table(shared: pa.Table, own_path: Path) -> pd.DataFrame:
@@ -431,7 +448,8 @@ def _load_slice(folder: Path, name: str) -> Bundle | None:
         preloaded = None
     if preloaded is None:
         table = _slice_table(_read_on_one_thread(target / SHARED_SLICE), own_path)
-        return Bundle(_LazyDataset(folder, meta["provenance"], meta["years"], slices=target), table, folder, digest)
+        dataset = _LazyDataset(folder, meta["provenance"], meta["years"], made=_made_with_slices(target), slices=target)
+        return Bundle(dataset, table, folder, digest)
     table = preloaded.tables.pop(name, None)
     if table is None:
         table = _slice_table(preloaded.shared, own_path)

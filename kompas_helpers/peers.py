@@ -11,6 +11,7 @@ over the years), so the groups stay the same in every year of a dataset.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -134,8 +135,23 @@ def peer_groups(dataset: Dataset) -> PeerGroups:
     return PeerGroups(kommune, organisation)
 
 
-# The key of the peer groups among what a batch's fork server computes from the run's dataset before it forks the
-# kernels (bundle.preload): each report then finds them made instead of making them again (about 40 ms each).
+def as_json(groups: PeerGroups) -> str:
+    """The groups as JSON ({"kommune": {code: [members]}, "organisation": {...}}), for `from_json`."""
+    return json.dumps({"kommune": groups.kommune, "organisation": groups.organisation}, ensure_ascii=False)
+
+
+def from_json(text: str) -> PeerGroups:
+    """The groups `as_json` wrote: equal to those it was given."""
+    found = json.loads(text)
+    return PeerGroups(
+        {str(k): tuple(map(str, v)) for k, v in found["kommune"].items()},
+        {str(k): tuple(map(str, v)) for k, v in found["organisation"].items()},
+    )
+
+
+# The key of the peer groups among what is made from a dataset alone, once: written with the table's slices
+# (bundle.write_slices) and read from there, or made by a batch's fork server before it forks the kernels
+# (bundle.preload). Each report then finds them made instead of making them again (about 40 ms each).
 MADE_IN_ADVANCE = "peer_groups"
 
 

@@ -107,7 +107,7 @@ def test_at_most_the_limit_of_kommuner_is_joined_in_advance(data, monkeypatch):
 
 
 def test_the_peer_groups_made_in_advance_are_those_a_bundle_would_make(data):
-    made_here = peers.peer_groups_of(bundle.load(data, kommune_code="101"))
+    made_here = peers.peer_groups(_full(data))
     assert bundle.preload(data) is True
     b = bundle.load(data, kommune_code="101")
     (preloaded,) = bundle._PRELOADED.values()
@@ -163,3 +163,50 @@ def test_slices_without_the_measures_file_give_the_measures_from_the_whole_table
     assert bundle.MEASURES_SLICE not in preloaded.inputs
     again = bundle.load(data, kommune_code="751").dataset.measures_of(registry.READ_BESIDE_TABLE)
     pd.testing.assert_frame_equal(again, _full(data).measures_of(registry.READ_BESIDE_TABLE))
+
+
+def test_the_peer_groups_written_with_the_slices_are_those_the_dataset_makes(data):
+    written = (bundle.slices_dir(bundle.dataset_hash(data)) / bundle.PEERS_SLICE).read_text(encoding="utf-8")
+    assert peers.from_json(written) == peers.peer_groups(_full(data))
+    assert len(peers.from_json(written).kommune) == 98 and peers.from_json(written).organisation
+
+
+def test_the_user_s_own_peer_groups_are_in_those_written_with_the_slices(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle, "CACHE_DIR", tmp_path / "cache")
+    folder = tmp_path / "data"
+    datasets.save_dataset(synthesize.synthesize(seed=7, scale=0.02), folder)
+    (folder / "peer_groups.csv").write_text("level;unit_id;peer_id\nkommune;0101;751\n", encoding="utf-8")
+    bundle.write_slices(folder)
+    b = bundle.load(folder, kommune_code="147")
+    assert peers.peer_groups_of(b).of("kommune", "101") == ("751",)
+    assert peers.peer_groups_of(b) == peers.peer_groups(_full(folder))
+
+
+def test_a_sliced_bundle_and_a_preload_take_the_peer_groups_written_with_the_slices(data, monkeypatch):
+    expected = peers.peer_groups(_full(data))
+
+    def not_again(dataset):
+        raise AssertionError("the peer groups were made again")
+
+    monkeypatch.setattr(peers, "peer_groups", not_again)
+    assert peers.peer_groups_of(bundle.load(data, kommune_code="101")) == expected
+    assert peers.peer_groups_of(bundle.load(data, organisation_id=_an_organisation(data))) == expected
+    assert bundle.preload(data, ["751"]) is True
+    (preloaded,) = bundle._PRELOADED.values()
+    assert preloaded.made[peers.MADE_IN_ADVANCE] == expected
+    assert peers.peer_groups_of(bundle.load(data, kommune_code="751")) is preloaded.made[peers.MADE_IN_ADVANCE]
+
+
+def test_slices_without_the_peer_groups_file_make_them_from_the_dataset(data):
+    expected = peers.peer_groups(_full(data))
+    (bundle.slices_dir(bundle.dataset_hash(data)) / bundle.PEERS_SLICE).unlink()
+    b = bundle.load(data, kommune_code="101")
+    assert peers.MADE_IN_ADVANCE not in b.dataset.made_in_advance
+    assert peers.peer_groups_of(b) == expected
+    assert bundle.preload(data) is True  # and a server makes them itself
+    (preloaded,) = bundle._PRELOADED.values()
+    assert preloaded.made[peers.MADE_IN_ADVANCE] == expected
+
+
+def _an_organisation(folder) -> str:
+    return str(_full(folder).organisations["organisation_id"].iloc[0])
