@@ -414,12 +414,12 @@ def preload(data: str | Path | None = None, kommune_codes: Sequence[str] = ()) -
 
 def _made_with_slices(target: Path) -> dict[str, object]:
     """What `write_slices` made from the dataset alone beside its slices (the peer groups), by the key of the module
-    that makes it; slices written before the file was, have none."""
+    that makes it; none from slices written before the file was, or from a file that cannot be read (then the groups
+    are made from the dataset, as without it)."""
     try:
-        text = (target / PEERS_SLICE).read_text(encoding="utf-8")
-    except FileNotFoundError:
+        return {peers.MADE_IN_ADVANCE: peers.from_json((target / PEERS_SLICE).read_text(encoding="utf-8"))}
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
         return {}
-    return {peers.MADE_IN_ADVANCE: peers.from_json(text)}
 
 
 def _slice_table(shared: pa.Table, own_path: Path) -> pd.DataFrame:

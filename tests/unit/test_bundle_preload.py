@@ -197,9 +197,14 @@ def test_a_sliced_bundle_and_a_preload_take_the_peer_groups_written_with_the_sli
     assert peers.peer_groups_of(bundle.load(data, kommune_code="751")) is preloaded.made[peers.MADE_IN_ADVANCE]
 
 
-def test_slices_without_the_peer_groups_file_make_them_from_the_dataset(data):
+@pytest.mark.parametrize("damage", ["missing", "not JSON", "not groups"])
+def test_slices_without_a_readable_peer_groups_file_make_them_from_the_dataset(data, damage):
     expected = peers.peer_groups(_full(data))
-    (bundle.slices_dir(bundle.dataset_hash(data)) / bundle.PEERS_SLICE).unlink()
+    path = bundle.slices_dir(bundle.dataset_hash(data)) / bundle.PEERS_SLICE
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_text('{"kommune": ' if damage == "not JSON" else '{"kommuner": {}}', encoding="utf-8")
     b = bundle.load(data, kommune_code="101")
     assert peers.MADE_IN_ADVANCE not in b.dataset.made_in_advance
     assert peers.peer_groups_of(b) == expected
