@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -89,16 +88,11 @@ def measured(step) -> Step:
 
     A busy machine slows a run on every core (`kompas run`) more than one on one core at a time (the naive way):
     the others' and the host's shares say how busy it was, so that a slow round can be told from a slow change."""
-    children, machine = _children_cpu(), procfs.machine_cpu()
+    children, machine = procfs.children_cpu(), procfs.machine_cpu()
     seconds, jobs = step()
-    spent = _children_cpu() - children
+    spent = procfs.children_cpu() - children
     during = procfs.machine_cpu() - machine
     return Step(seconds, jobs, spent, max(0.0, during.busy - spent), during.steal)
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,13 @@ def machine_cpu() -> MachineCpu:
     """The machine's CPU seconds so far; the difference of two readings is what the machine did in between."""
     user, nice, system, _idle, _iowait, irq, softirq, steal = _cpu_line()[:8]
     return MachineCpu((user + nice + system + irq + softirq) / CLOCK_TICKS, steal / CLOCK_TICKS)
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's children that have ended and been collected, with those of
+    their own collected children: the difference of two readings is what the processes started in between used."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _cpu_line() -> list[int]:
