@@ -13,13 +13,8 @@ from kompas_helpers.io import datasets
 
 
 @pytest.fixture
-def data(tmp_path, monkeypatch):
-    monkeypatch.setattr(bundle, "CACHE_DIR", tmp_path / "cache")
-    monkeypatch.setattr(bundle, "_PRELOADED", {})
-    folder = tmp_path / "data"
-    datasets.save_dataset(synthesize.synthesize(seed=7, scale=0.02), folder)
-    bundle.write_slices(folder)
-    return folder
+def data(sliced_data):
+    return sliced_data
 
 
 def _inputs(b: bundle.Bundle) -> dict[str, pd.DataFrame]:

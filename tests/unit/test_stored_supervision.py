@@ -1,0 +1,113 @@
+"""The index's figures written with the slices (bundle.SUPERVISION_SLICE): a run reads its kommuner's figures there,
+and they are exactly those computed from the whole table; a file from other code, another year or none is not used."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from kompas_helpers import bundle, kommuner, synthesize
+from kompas_helpers.io import datasets
+from kompas_helpers.organisation import supervision as supervision_module
+from kompas_helpers.runner import manifest
+
+
+@pytest.fixture
+def data(sliced_data):
+    return sliced_data
+
+
+def _path(folder):
+    return bundle.slices_dir(bundle.dataset_hash(folder)) / bundle.SUPERVISION_SLICE
+
+
+def _expected(folder, year=None) -> dict:
+    whole = bundle.load(folder)
+    codes = list(kommuner.table()["kommune_code"])
+    return supervision_module.supervision(whole, whole.latest_year if year is None else year, codes)
+
+
+def _jobs(codes):
+    # A run's jobs name each kommune several times (a report per template, the workbook, the sheets).
+    return [SimpleNamespace(kommune=kommuner.find(code)) for code in codes for _ in range(2)]
+
+
+def _supervisors(folder) -> list[str]:
+    return sorted({str(c) for c in bundle.load(folder).dataset.organisations["hjemsted_kommune_code"]})
+
+
+def _no_computing(monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the figures were computed again")
+
+    monkeypatch.setattr(supervision_module, "supervision", never)
+    monkeypatch.setattr(bundle, "load", never)
+
+
+def test_the_figures_written_with_the_slices_are_those_of_the_whole_table_for_every_kommune(data):
+    year = bundle.load(data).latest_year
+    stored = bundle.stored_supervision(data, year)
+    assert stored == _expected(data)
+    assert len(stored) == 98 and sum(len(rows) for rows in stored.values()) > 0
+
+
+def test_a_run_takes_its_kommuners_figures_from_the_file_without_computing_them(data, monkeypatch):
+    year = bundle.load(data).latest_year
+    expected = _expected(data)
+    codes = _supervisors(data)[: manifest.SLICES_UP_TO + 2]  # more than the slices' way takes: the file serves all
+    _no_computing(monkeypatch)
+    for chosen in (codes[:2], codes):
+        assert manifest.supervision_of_run(data, year, _jobs(chosen)) == {code: expected[code] for code in chosen}
+
+
+def test_figures_for_another_year_are_computed_from_the_table(data):
+    years = bundle.load(data).years
+    earlier = min(years)
+    assert earlier != max(years) and bundle.stored_supervision(data, earlier) is None
+    codes = _supervisors(data)[:2]
+    expected = _expected(data, earlier)
+    assert manifest.supervision_of_run(data, earlier, _jobs(codes)) == {code: expected[code] for code in codes}
+
+
+@pytest.mark.parametrize("damage", ["missing", "not JSON", "other code", "no figures"])
+def test_a_file_not_written_by_this_code_is_not_used_and_is_written_again_with_the_slices(data, damage, monkeypatch):
+    year = bundle.load(data).latest_year
+    expected = _expected(data)
+    path = _path(data)
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    if damage == "missing":
+        path.unlink()
+    elif damage == "not JSON":
+        path.write_text('{"code": ', encoding="utf-8")
+    elif damage == "other code":  # written by another version: its figures may differ from this code's
+        stored["code"] = "0" * 16
+        stored["figures"] = {code: [] for code in stored["figures"]}
+        path.write_text(json.dumps(stored), encoding="utf-8")
+    else:  # this code could not compute them: a run computes them itself
+        stored["figures"] = None
+        path.write_text(json.dumps(stored), encoding="utf-8")
+    assert bundle.stored_supervision(data, year) is None
+    codes = _supervisors(data)[:2]
+    assert manifest.supervision_of_run(data, year, _jobs(codes)) == {code: expected[code] for code in codes}
+    bundle.write_slices(data)  # what a run does first
+    if damage == "no figures":  # written by this code already: not computed again at every run
+        assert json.loads(path.read_text(encoding="utf-8"))["figures"] is None
+    else:
+        assert bundle.stored_supervision(data, year) == expected
+
+
+def test_figures_that_cannot_be_computed_leave_a_file_without_them_and_the_slices_are_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle, "CACHE_DIR", tmp_path / "cache")
+    folder = tmp_path / "data"
+    datasets.save_dataset(synthesize.synthesize(seed=7, scale=0.02), folder)
+
+    def failing(*args, **kwargs):
+        raise ValueError("cannot")
+
+    monkeypatch.setattr(supervision_module, "supervision", failing)
+    meta = bundle.write_slices(folder)
+    assert json.loads(_path(folder).read_text(encoding="utf-8"))["figures"] is None
+    assert bundle.stored_supervision(folder, max(meta["years"])) is None
+    assert bundle.load(folder, kommune_code="101").table is not None  # the slices are there all the same
