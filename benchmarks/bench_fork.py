@@ -1,11 +1,14 @@
 """Time `kompas run` with kernels forked from the fork server against the naive way and against plain kernels.
 
 In one run: (a) the naive way (papermill CLI, then nbconvert CLI, one notebook after another) on 2 kommuner × the
-kommune templates, against `kompas run` making the same HTML pages (`--no-pdf --no-word --no-excel`), the two next
-to each other in every round, the ratio taken per round (the machine's speed drifts over minutes; target ≥ 10×);
+kommune templates, against `kompas run` making the same HTML pages (`--no-pdf --no-word --no-excel`), target ≥ 10×;
 (b) `kompas run --no-pdf --no-word` on a few kommuner with every template (the kommune reports, nøgletal.xlsx and
 each organisation's sheet) with the fork server and with `--no-fork` (plain kernels, the way before), alternating
 their order over the rounds (target ≥ 2×).
+The machine's speed drifts from second to second (the host slows a core without taking it from us), so in (a)
+`kompas run` (about 5 s) is timed before the naive way's first kommune, between its kommuner and after its last
+(about 30 s each): its mean over those times is its time over the same minute the naive way averages over, and each
+round's ratio is the naive way's time over that mean. The ratio against each single time is printed too.
 Every step also reports the CPU time of its processes and what else the machine did meanwhile (other processes,
 and the host running other virtual machines), as shares of its cores: a busy machine slows `kompas run`, which keeps
 every core busy, more than the naive way, which mostly uses one. The naive way's CPU time over `kompas run`'s is
@@ -95,6 +98,18 @@ def measured(step) -> Step:
     return Step(seconds, jobs, spent, max(0.0, during.busy - spent), during.steal)
 
 
+def total(steps: list[Step]) -> Step:
+    """Steps run one after another as one step: their times, jobs and CPU seconds added up."""
+    return Step(*(sum(getattr(s, f) for s in steps) for f in ("seconds", "jobs", "cpu", "others", "steal")))
+
+
+def mean(steps: list[Step]) -> Step:
+    """The same step timed several times, as one step: the mean of each measure (the jobs of one)."""
+    n = len(steps)
+    summed = total(steps)
+    return Step(summed.seconds / n, steps[0].jobs, summed.cpu / n, summed.others / n, summed.steal / n)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--naive-kommuner", nargs="+", default=["101", "751"])
@@ -104,23 +119,50 @@ def main() -> None:
     year = bundle.load().latest_year
     bundle.write_slices()  # the table and its slices exist before any timing, for every way alike
     steps_done: dict[str, list[Step]] = {"naive": [], "kompas": [], "fork": [], "plain": []}
+    naive_rounds: list[list[Step]] = []  # per round: the naive way, one step per kommune
+    kompas_rounds: list[list[Step]] = []  # per round: `kompas run` before, between and after those steps
+
+    def report(r: int, name: str, done: Step) -> None:
+        print(
+            f"round {r + 1} {name:<7} {done.seconds:7.1f} s  ({done.jobs} jobs)  CPU {done.cpu:6.1f} s; "
+            f"meanwhile others {done.share(done.others):4.0%}, host {done.share(done.steal):4.0%}",
+            flush=True,
+        )
+
     with tempfile.TemporaryDirectory(prefix="bench-fork-") as tmp:
         tmp = Path(tmp)
         for r in range(args.rounds):
-            steps = [
-                ("naive", lambda o: (naive(args.naive_kommuner, year, o), len(args.naive_kommuner) * len(TEMPLATES))),
-                ("kompas", lambda o: kompas(args.naive_kommuner, o, "--templates", *TEMPLATES, *SAME_AS_NAIVE)),
-                ("fork", lambda o: kompas(args.kommuner, o, *HTML_ONLY)),
-                ("plain", lambda o: kompas(args.kommuner, o, *HTML_ONLY, "--no-fork")),
-            ]
-            for name, step in steps if r % 2 == 0 else steps[::-1]:
-                done = measured(lambda s=step, o=tmp / f"{name}-{r}": s(o))
+
+            def against_naive(r=r) -> None:
+                naive_rounds.append([])
+                kompas_rounds.append([])
+                for i, code in enumerate([*args.naive_kommuner, None]):
+                    out = tmp / f"kompas-{r}-{i}"
+                    done = measured(
+                        lambda o=out: kompas(args.naive_kommuner, o, "--templates", *TEMPLATES, *SAME_AS_NAIVE)
+                    )
+                    kompas_rounds[-1].append(done)
+                    report(r, "kompas", done)
+                    if code is not None:
+                        done = measured(lambda c=code: (naive([c], year, tmp / f"naive-{r}-{c}"), len(TEMPLATES)))
+                        naive_rounds[-1].append(done)
+                        report(r, "naive", done)
+
+            def timed(name: str, step, r=r) -> None:
+                done = measured(lambda: step(tmp / f"{name}-{r}"))
                 steps_done[name].append(done)
-                print(
-                    f"round {r + 1} {name:<7} {done.seconds:7.1f} s  ({done.jobs} jobs)  CPU {done.cpu:6.1f} s; "
-                    f"meanwhile others {done.share(done.others):4.0%}, host {done.share(done.steal):4.0%}",
-                    flush=True,
-                )
+                report(r, name, done)
+
+            steps = [
+                against_naive,
+                lambda: timed("fork", lambda o: kompas(args.kommuner, o, *HTML_ONLY)),
+                lambda: timed("plain", lambda o: kompas(args.kommuner, o, *HTML_ONLY, "--no-fork")),
+            ]
+            for step in steps if r % 2 == 0 else steps[::-1]:
+                step()
+    for naive_steps, kompas_steps in zip(naive_rounds, kompas_rounds, strict=True):
+        steps_done["naive"].append(total(naive_steps))
+        steps_done["kompas"].append(mean(kompas_steps))
     times = {name: [s.seconds for s in done] for name, done in steps_done.items()}
     jobs = {name: done[-1].jobs for name, done in steps_done.items()}
     median = {name: statistics.median(values) for name, values in times.items()}
@@ -132,18 +174,26 @@ def main() -> None:
         "rounds": args.rounds,
         "jobs": jobs,
         "seconds": {k: round(v, 1) for k, v in median.items()},
-        # The naive way and `kompas run` run next to each other in every round (first two steps, or last two), so
-        # each round's ratio compares them on the machine as fast as it was then: the headline is their median.
+        # Per round: the naive way's time over `kompas run`'s mean time in the same minute (timed before, between
+        # and after the naive way's kommuner); the headline is the median of the rounds.
         "naive_over_kompas": round(statistics.median(per_round), 2),
         "per_round_naive_over_kompas": [round(ratio, 2) for ratio in per_round],
+        # The same against each single time of `kompas run`, in the order they were taken.
+        "per_time_naive_over_kompas": [
+            [round(n.seconds / k.seconds, 2) for k in ks]
+            for n, ks in zip(steps_done["naive"], kompas_rounds, strict=True)
+        ],
+        "kompas_seconds": [[round(k.seconds, 2) for k in ks] for ks in kompas_rounds],
+        "naive_seconds": [[round(n.seconds, 1) for n in ns] for ns in naive_rounds],
         "plain_over_fork": round(median["plain"] / median["fork"], 2),
         "per_round_plain_over_fork": [round(p / f, 2) for p, f in zip(times["plain"], times["fork"], strict=True)],
         # CPU time is what a busy machine does not change: the naive way's CPU seconds over `kompas run`'s.
         "cpu_seconds": {name: [round(s.cpu, 2) for s in done] for name, done in steps_done.items()},
+        "kompas_cpu_seconds": [[round(k.cpu, 2) for k in ks] for ks in kompas_rounds],
         "cpu_naive_over_kompas": round(statistics.median(cpu_per_round), 2),
         # What else the machine did while `kompas run` ran, as shares of its cores (other processes; the host).
-        "kompas_others_share": [round(s.share(s.others), 3) for s in steps_done["kompas"]],
-        "kompas_host_share": [round(s.share(s.steal), 3) for s in steps_done["kompas"]],
+        "kompas_others_share": [[round(k.share(k.others), 3) for k in ks] for ks in kompas_rounds],
+        "kompas_host_share": [[round(k.share(k.steal), 3) for k in ks] for ks in kompas_rounds],
     }
     print(
         f"\nnaive / kompas run ({jobs['naive']} notebooks): {result['naive_over_kompas']:.2f}× (target ≥ "
