@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kompas_helpers import bundle, paths, reportset
 from kompas_helpers.kernels import server as kernel_server
+from kompas_helpers.organisation import supervision
 from tools import procfs
 
 BIN = Path(sys.executable).parent
@@ -138,7 +139,9 @@ def main() -> None:
     parser.add_argument("--data", default="")
     parser.add_argument("--content", action="store_true", help="also the templates' content alone")
     args = parser.parse_args()
-    bundle.write_slices(paths.data_folder(args.data or None))  # the table exists before any timing
+    folder = paths.data_folder(args.data or None)
+    bundle.write_slices(folder)  # the table exists before any timing
+    supervision.store(folder)  # and the index's figures beside it (else the first run writes them)
     which = [a for code in args.kommuner for a in ("--kommune", code)]
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:

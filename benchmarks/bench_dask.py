@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from kompas_helpers import bundle, paths, reportset
+from kompas_helpers.organisation import supervision
 
 BIN = Path(sys.executable).parent
 TEMPLATES = reportset.KOMMUNE_TEMPLATES  # the organisation sheets would make the run many times longer
@@ -81,6 +82,7 @@ def main() -> None:
     args = parser.parse_args()
 
     bundle.write_slices()  # the table and its slices exist before any timing, for every way alike
+    supervision.store()  # and the index's figures beside them (else the first run writes them)
     jobs = len(args.kommuner) * (len(TEMPLATES) + 1)
     times: dict[str, list[float]] = {"local_1_process": [], "dask_1_worker": [], "dask_2_workers": []}
     port = free_port()

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kompas_helpers import bundle, paths, reportset
+from kompas_helpers.organisation import supervision
 from tools import procfs
 
 BIN = Path(sys.executable).parent
@@ -118,6 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     year = bundle.load().latest_year
     bundle.write_slices()  # the table and its slices exist before any timing, for every way alike
+    supervision.store()  # and the index's figures beside them (else the first run writes them)
     steps_done: dict[str, list[Step]] = {"naive": [], "kompas": [], "fork": [], "plain": []}
     naive_rounds: list[list[Step]] = []  # per round: the naive way, one step per kommune
     kompas_rounds: list[list[Step]] = []  # per round: `kompas run` before, between and after those steps

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from kompas_helpers import bundle, paths, reportset
+from kompas_helpers.organisation import supervision
 
 BIN = Path(sys.executable).parent
 TEMPLATES = reportset.KOMMUNE_TEMPLATES  # the per-kommune reports; organisation sheets are timed separately
@@ -85,6 +86,7 @@ def main() -> None:
     workers = os.cpu_count() or 1
     year = bundle.load().latest_year
     bundle.write_slices()  # the table and its slices exist before any timing, for both ways alike
+    supervision.store()  # and the index's figures beside them (else the first run writes them)
     real = [paths.TEMPLATES_DIR / f"{name}.ipynb" for name in TEMPLATES]
     notebooks = len(args.kommuner) * len(TEMPLATES)
     times: dict[str, list[float]] = {"naive": [], "kompas": [], "naive_floor": [], "kompas_floor": []}

@@ -46,10 +46,6 @@ SHARED_SLICE = "shared.parquet"
 MEASURES_SLICE = "measures-read.parquet"
 # The dataset's peer groups (peers.peer_groups, with the user's own), written with the slices.
 PEERS_SLICE = "peer-groups.json"
-# The index's figures for the dataset's latest year (organisation.supervision of every kommune), written with the
-# slices with the hash of the code that computed them: a run reads its kommuner's figures there instead of loading
-# each kommune's slice and computing them again (0.1–0.2 CPU-seconds per kommune, on cores its notebooks need).
-SUPERVISION_SLICE = "supervision.json"
 ORGANISATION_SLICE_PREFIX = "organisation-"
 # "<dataset folder>\t<hash>": set by a batch run so that its notebooks do not hash the same dataset again.
 KNOWN_HASH_ENV = "KOMPAS_DATA_HASH"
@@ -95,7 +91,7 @@ def _code_version() -> str:
 
 @functools.lru_cache(maxsize=1)
 def package_code_hash() -> str:
-    """A hash of all of the package's Python source: figures stored with it were computed by this very code."""
+    """A hash of all of the package's Python source: what is stored with it was computed by this very code."""
     digest = hashlib.sha256()
     for path in sorted(paths.PACKAGE_DIR.rglob("*.py")):
         digest.update(path.relative_to(paths.PACKAGE_DIR).as_posix().encode())
@@ -308,10 +304,6 @@ def write_slices(data: str | Path | None = None) -> dict:
     target = slices_dir(digest)
     meta = _slices_meta(target, digest)
     if meta is not None:
-        if _stored_supervision(target) is None:  # written by other code (or not at all): computed again, once
-            whole = load(folder)
-            with atomic_write(target / SUPERVISION_SLICE) as tmp:
-                tmp.write_text(_supervision_json(whole), encoding="utf-8")
         return meta
     dataset = datasets.load_dataset(folder)
     path, table = _ensure_table(folder, dataset, digest)
@@ -339,49 +331,8 @@ def write_slices(data: str | Path | None = None) -> dict:
             groups.get(organisation_id, own.iloc[:0]).to_parquet(tmp / organisation_slice(organisation_id))
         dataset.measures_of(registry.READ_BESIDE_TABLE).to_parquet(tmp / MEASURES_SLICE)
         (tmp / PEERS_SLICE).write_text(peers.as_json(peers.peer_groups(dataset)), encoding="utf-8")
-        whole = Bundle(dataset, table.drop(columns=_ROW), folder, digest)
-        (tmp / SUPERVISION_SLICE).write_text(_supervision_json(whole), encoding="utf-8")
         (tmp / SLICES_META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return meta
-
-
-def _supervision_json(whole: Bundle) -> str:
-    """The index's figures of every kommune for the dataset's latest year, with the hash of the code computing them.
-
-    A dataset they cannot be computed from gets a file without figures: a run then computes them where it did before
-    (from its kommuner's slices, while its notebooks run) and reports a failure there, where it is not fatal."""
-    from kompas_helpers.organisation.supervision import supervision  # imports the reports' modules
-
-    year = whole.latest_year
-    try:
-        figures = supervision(whole, year, list(kommuner.table()["kommune_code"]))
-    except Exception:
-        figures = None
-    return json.dumps({"code": package_code_hash(), "year": int(year), "figures": figures}, ensure_ascii=False)
-
-
-def _stored_supervision(target: Path) -> dict | None:
-    """What `_supervision_json` wrote beside the slices in `target`, if this code wrote it; else None."""
-    try:
-        stored = json.loads((target / SUPERVISION_SLICE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return stored if isinstance(stored, dict) and stored.get("code") == package_code_hash() else None
-
-
-def stored_supervision(data: str | Path | None, year: int) -> dict[str, list[dict]] | None:
-    """The index's figures (organisation.supervision) of every kommune for `year`, as written with the dataset's
-    slices by this code; None when there are none for that year (other slices, other code, another year)."""
-    folder = paths.data_folder(data)
-    if not folder.is_dir():
-        return None
-    digest = dataset_hash(folder)
-    target = slices_dir(digest)
-    if _slices_meta(target, digest) is None:
-        return None
-    stored = _stored_supervision(target) or {}
-    figures = stored.get("figures")
-    return figures if isinstance(figures, dict) and stored.get("year") == int(year) else None
 
 
 def read_shared_slice(digest: str) -> pd.DataFrame:

@@ -144,6 +144,7 @@ def _run(
     options: RunOptions, progress: TextIO | None, summary: TextIO | None, shared: tuple[str, int] | None
 ) -> RunReport:
     from kompas_helpers import bundle
+    from kompas_helpers.organisation import supervision
 
     started = dt.datetime.now().astimezone()
     clock = time.perf_counter()
@@ -156,6 +157,7 @@ def _run(
     meta = bundle.write_slices(data_folder)  # the indicator table, computed once per dataset, and its slices
     # Every notebook's kernel inherits this and need not hash the dataset again to find its slices.
     os.environ[bundle.KNOWN_HASH_ENV] = bundle.known_hash_value(data_folder, meta["data_hash"])
+    supervision.store(data_folder)  # the index's figures beside the slices, once per dataset and version of the code
     table_seconds = time.perf_counter() - clock
     years = [int(y) for y in meta["years"]]
     year = int(options.year or 0) or max(years)

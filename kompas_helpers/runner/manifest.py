@@ -65,15 +65,15 @@ SLICES_UP_TO = 4
 
 
 def supervision_of_run(data_folder: Path, year: int, jobs: list[Job]) -> dict[str, list[dict]]:
-    """The organisations each kommune of the run supervises, with their scores: as written with the slices of the
-    run's dataset when they are for the run's year (`bundle.stored_supervision`), else from its (cached) table."""
+    """The organisations each kommune of the run supervises, with their scores: as written beside the slices of the
+    run's dataset when they are for the run's year (`supervision.stored`), else from its (cached) table."""
     from kompas_helpers import bundle
-    from kompas_helpers.organisation.supervision import supervision
+    from kompas_helpers.organisation.supervision import stored, supervision
 
     codes = list(dict.fromkeys(job.kommune.code for job in jobs))
-    stored = bundle.stored_supervision(data_folder, year)  # written with the slices, for the latest year
-    if stored is not None and all(code in stored for code in codes):
-        return {code: stored[code] for code in codes}
+    written = stored(data_folder, year)  # written beside the slices, for the latest year
+    if written is not None and all(code in written for code in codes):
+        return {code: written[code] for code in codes}
     if len(codes) > SLICES_UP_TO:
         return supervision(bundle.load(data_folder), year, codes)
     found: dict[str, list[dict]] = {}

@@ -594,7 +594,9 @@ def test_the_index_s_figures_from_the_kommuner_s_slices_are_those_of_the_whole_t
     many = supervisors[: runner_manifest.SLICES_UP_TO + 2]
     assert len(many) > runner_manifest.SLICES_UP_TO  # both ways are taken below
     # Without the figures written with the slices (test_stored_supervision.py): computed from slices or the table.
-    monkeypatch.setattr(bundle, "stored_supervision", lambda data, year: None)
+    from kompas_helpers.organisation import supervision as supervision_module
+
+    monkeypatch.setattr(supervision_module, "stored", lambda data, year: None)
     assert isinstance(bundle.load(small_data, kommune_code=few[0]).dataset, bundle._LazyDataset)  # slices exist
     for codes in (few, many):
         # Jobs of a run name each kommune several times (a report per template, the workbook, the sheets).

@@ -1,5 +1,6 @@
-"""The index's figures written with the slices (bundle.SUPERVISION_SLICE): a run reads its kommuner's figures there,
-and they are exactly those computed from the whole table; a file from other code, another year or none is not used."""
+"""The index's figures written beside the slices (organisation.supervision.store): a run reads its kommuner's figures
+there, and they are exactly those computed from the whole table; a file from other code, another year or none is not
+used."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from kompas_helpers.runner import manifest
 
 @pytest.fixture
 def data(sliced_data):
+    supervision_module.store(sliced_data)  # what a run does after writing the slices
     return sliced_data
 
 
 def _path(folder):
-    return bundle.slices_dir(bundle.dataset_hash(folder)) / bundle.SUPERVISION_SLICE
+    return bundle.slices_dir(bundle.dataset_hash(folder)) / supervision_module.STORED_FILE
 
 
 def _expected(folder, year=None) -> dict:
@@ -46,9 +48,9 @@ def _no_computing(monkeypatch):
     monkeypatch.setattr(bundle, "load", never)
 
 
-def test_the_figures_written_with_the_slices_are_those_of_the_whole_table_for_every_kommune(data):
+def test_the_figures_written_beside_the_slices_are_those_of_the_whole_table_for_every_kommune(data):
     year = bundle.load(data).latest_year
-    stored = bundle.stored_supervision(data, year)
+    stored = supervision_module.stored(data, year)
     assert stored == _expected(data)
     assert len(stored) == 98 and sum(len(rows) for rows in stored.values()) > 0
 
@@ -65,14 +67,14 @@ def test_a_run_takes_its_kommuners_figures_from_the_file_without_computing_them(
 def test_figures_for_another_year_are_computed_from_the_table(data):
     years = bundle.load(data).years
     earlier = min(years)
-    assert earlier != max(years) and bundle.stored_supervision(data, earlier) is None
+    assert earlier != max(years) and supervision_module.stored(data, earlier) is None
     codes = _supervisors(data)[:2]
     expected = _expected(data, earlier)
     assert manifest.supervision_of_run(data, earlier, _jobs(codes)) == {code: expected[code] for code in codes}
 
 
 @pytest.mark.parametrize("damage", ["missing", "not JSON", "other code", "no figures"])
-def test_a_file_not_written_by_this_code_is_not_used_and_is_written_again_with_the_slices(data, damage, monkeypatch):
+def test_a_file_not_written_by_this_code_is_not_used_and_is_written_again_by_the_next_run(data, damage):
     year = bundle.load(data).latest_year
     expected = _expected(data)
     path = _path(data)
@@ -88,26 +90,45 @@ def test_a_file_not_written_by_this_code_is_not_used_and_is_written_again_with_t
     else:  # this code could not compute them: a run computes them itself
         stored["figures"] = None
         path.write_text(json.dumps(stored), encoding="utf-8")
-    assert bundle.stored_supervision(data, year) is None
+    assert supervision_module.stored(data, year) is None
     codes = _supervisors(data)[:2]
     assert manifest.supervision_of_run(data, year, _jobs(codes)) == {code: expected[code] for code in codes}
     bundle.write_slices(data)  # what a run does first
+    supervision_module.store(data)
     if damage == "no figures":  # written by this code already: not computed again at every run
         assert json.loads(path.read_text(encoding="utf-8"))["figures"] is None
     else:
-        assert bundle.stored_supervision(data, year) == expected
+        assert supervision_module.stored(data, year) == expected
 
 
-def test_figures_that_cannot_be_computed_leave_a_file_without_them_and_the_slices_are_written(tmp_path, monkeypatch):
-    monkeypatch.setattr(bundle, "CACHE_DIR", tmp_path / "cache")
-    folder = tmp_path / "data"
-    datasets.save_dataset(synthesize.synthesize(seed=7, scale=0.02), folder)
+def test_figures_that_cannot_be_computed_leave_a_file_without_them(data, monkeypatch):
+    _path(data).unlink()
 
     def failing(*args, **kwargs):
         raise ValueError("cannot")
 
     monkeypatch.setattr(supervision_module, "supervision", failing)
-    meta = bundle.write_slices(folder)
-    assert json.loads(_path(folder).read_text(encoding="utf-8"))["figures"] is None
-    assert bundle.stored_supervision(folder, max(meta["years"])) is None
-    assert bundle.load(folder, kommune_code="101").table is not None  # the slices are there all the same
+    supervision_module.store(data)  # does not raise: the run computes them itself and reports a failure there
+    assert json.loads(_path(data).read_text(encoding="utf-8"))["figures"] is None
+    assert supervision_module.stored(data, bundle.load(data).latest_year) is None
+
+
+def test_nothing_is_stored_without_current_slices(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle, "CACHE_DIR", tmp_path / "cache")
+    folder = tmp_path / "data"
+    datasets.save_dataset(synthesize.synthesize(seed=7, scale=0.02), folder)
+    supervision_module.store(folder)
+    assert not list((tmp_path / "cache").rglob(supervision_module.STORED_FILE))
+    assert supervision_module.stored(folder, 2025) is None
+    assert supervision_module.stored(tmp_path / "nowhere", 2025) is None
+
+
+def test_a_run_writes_the_figures_beside_the_slices(sliced_data, monkeypatch):
+    from kompas_helpers.runner import batch
+
+    calls = []
+    monkeypatch.setattr(supervision_module, "store", lambda data=None: calls.append(data))
+    options = batch.RunOptions(kommuner=["101"], data=str(sliced_data), year=1900, templates=["overview"])
+    with pytest.raises(batch.RunError):  # stops after the slices, at the year: nothing is run (and no fork server)
+        batch._run(options, None, None, None)
+    assert calls == [sliced_data]
