@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--year", type=int, default=0, help="report year (default: the latest in the data)")
     p.add_argument("--templates", nargs="+", metavar="NAVN", help="template names or .ipynb paths (default: all five)")
-    p.add_argument("--workers", type=int, help="parallel processes (default: the number of cores)")
+    p.add_argument("--workers", type=int, help="parallel processes (default: one more than the number of cores)")
     p.add_argument("--data", help="dataset folder (default: data/synthetic)")
     p.add_argument("--out", help="output folder (default: outputs/)")
     p.add_argument("--timeout", type=float, help="seconds one notebook may run (default: no limit)")

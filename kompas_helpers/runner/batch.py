@@ -38,6 +38,7 @@ from kompas_helpers.runner.plan import (
     JobResult,
     RunError,
     RunOptions,
+    default_workers,
     longest_first,
     resolve_kommuner,
     resolve_organisations,
@@ -152,7 +153,7 @@ def _run(
     kommuner = [] if only_organisations else resolve_kommuner(options.kommuner)
     templates = resolve_templates(options.templates)
     extra = template_arguments(templates, options.parameters)
-    workers = max(1, int(options.workers or os.cpu_count() or 1))
+    workers = max(1, int(options.workers or default_workers()))
     data_folder = paths.data_folder(options.data)
     meta = bundle.write_slices(data_folder)  # the indicator table, computed once per dataset, and its slices
     # Every notebook's kernel inherits this and need not hash the dataset again to find its slices.

@@ -276,13 +276,24 @@ class JobResult:
     files: list[str] = field(default_factory=list)
 
 
+def default_workers() -> int:
+    """The drivers a run starts when not told how many: one more than the machine's cores.
+
+    A core waits whenever a notebook's kernel and its driver hand over to each other (each cell, each kernel start,
+    each page's HTML); a third notebook in flight on two cores fills those gaps. `kompas run` on 2 kommuner × 4
+    templates on the 2-core machine, ten alternating pairs: median 5.29 s with 3 drivers against 5.54 s with 2, faster
+    in 7 of 10 (and in 4 of 6 of an earlier series), for no more CPU time (median 9.53 against 9.78 CPU-seconds).
+    """
+    return (os.cpu_count() or 1) + 1
+
+
 @dataclass
 class RunOptions:
     kommuner: Sequence[str] | None = None  # None: all 98 (unless only organisations are named)
     organisations: Sequence[str] | None = None  # sheets for these organisations only (with no kommuner named)
     year: int | None = None  # None or 0: the latest year in the data
     templates: Sequence[str] | None = None  # None: the standard templates (TEMPLATES)
-    workers: int | None = None  # None: the number of cores; 1: in this process, no worker processes
+    workers: int | None = None  # None: default_workers() (cores + 1); 1: in this process, no worker processes
     data: str | Path = ""  # dataset folder; "": the synthetic default
     out: str | Path | None = None  # None: outputs/
     timeout: float | None = None  # seconds per notebook; None: no limit
