@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import nbformat
 
 from kompas_helpers import bundle, paths, reportset
 from kompas_helpers.organisation import supervision
+from kompas_helpers.runner import plan
 
 BIN = Path(sys.executable).parent
 TEMPLATES = reportset.KOMMUNE_TEMPLATES  # the per-kommune reports; organisation sheets are timed separately
@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also time kompas run --all (98 × 4)")
     args = parser.parse_args()
 
-    workers = os.cpu_count() or 1
+    workers = plan.default_workers()  # what `kompas run` starts without --workers
     year = bundle.load().latest_year
     bundle.write_slices()  # the table and its slices exist before any timing, for both ways alike
     supervision.store()  # and the index's figures beside them (else the first run writes them)

@@ -348,6 +348,17 @@ def _table_stamp(path: Path) -> list[int] | None:
     return [stat.st_mtime_ns, stat.st_size]
 
 
+def current_slices(folder: Path) -> tuple[Path, str, dict] | None:
+    """Where a dataset folder's slices are, the dataset's hash and the slices' metadata, when the slices are written
+    and current (cut from the cached table as it is now); else None."""
+    if not folder.is_dir():
+        return None
+    digest = dataset_hash(folder)
+    target = slices_dir(digest)
+    meta = _slices_meta(target, digest)
+    return None if meta is None else (target, digest, meta)
+
+
 def _slices_meta(target: Path, digest: str) -> dict | None:
     """The slices' metadata when they were cut from the cached table as it is now, else None."""
     try:
@@ -395,13 +406,10 @@ def preload(data: str | Path | None = None, kommune_codes: Sequence[str] = ()) -
     same dataset when the slices have none) and are given to every bundle's dataset as made in advance.
     """
     folder = paths.data_folder(data)
-    if not folder.is_dir():
+    found = current_slices(folder)
+    if found is None:
         return False
-    digest = dataset_hash(folder)
-    target = slices_dir(digest)
-    meta = _slices_meta(target, digest)
-    if meta is None:
-        return False
+    target, digest, meta = found
     with without_arrow_threads():
         shared = read_arrow_table(target / SHARED_SLICE)
         # Not the measures: the reports read only those written with the slices (a fifth of the preparation's time
@@ -445,13 +453,12 @@ def _slice_table(shared: pa.Table, own_path: Path) -> pd.DataFrame:
 def _load_slice(folder: Path, name: str) -> Bundle | None:
     """A bundle of the shared slice and the slice `name` (a kommune's or an organisation's), or None when the
     slices are missing or stale (then `load` filters the table)."""
-    if not folder.is_dir():
+    found = current_slices(folder)
+    if found is None:
         return None
-    digest = dataset_hash(folder)
-    target = slices_dir(digest)
+    target, digest, meta = found
     own_path = target / name
-    meta = _slices_meta(target, digest)
-    if meta is None or not own_path.is_file():
+    if not own_path.is_file():
         return None
     preloaded = _PRELOADED.get((str(folder.resolve()), digest))
     if preloaded is not None and preloaded.meta != meta:  # the slices were written again since: read them

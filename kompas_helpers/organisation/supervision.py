@@ -72,8 +72,11 @@ def store(data: str | Path | None = None) -> None:
     (from its kommuner's slices, while its notebooks run) and reports a failure there, where it is not fatal.
     """
     folder = paths.data_folder(data)
-    target = _slices(folder)
-    if target is None or _read(target) is not None:
+    slices = bundle.current_slices(folder)
+    if slices is None:
+        return
+    target = slices[0]
+    if _read(target) is not None:
         return
     whole = bundle.load(folder)
     year = whole.latest_year
@@ -89,19 +92,10 @@ def store(data: str | Path | None = None) -> None:
 def stored(data: str | Path | None, year: int) -> dict[str, list[dict]] | None:
     """The figures of every kommune for `year` as `store` wrote them with this code; None when there are none for that
     year (no slices, a file from other code or none, another year)."""
-    target = _slices(paths.data_folder(data))
-    found = (_read(target) if target is not None else None) or {}
+    slices = bundle.current_slices(paths.data_folder(data))
+    found = (_read(slices[0]) if slices is not None else None) or {}
     figures = found.get("figures")
     return figures if isinstance(figures, dict) and found.get("year") == int(year) else None
-
-
-def _slices(folder: Path) -> Path | None:
-    """The folder of the dataset's slices, if they are written and current."""
-    if not folder.is_dir():
-        return None
-    digest = bundle.dataset_hash(folder)
-    target = bundle.slices_dir(digest)
-    return target if bundle._slices_meta(target, digest) is not None else None
 
 
 def _read(target: Path) -> dict | None:
