@@ -45,7 +45,7 @@ from kompas_helpers.runner.plan import (
     resolve_templates,
     template_arguments,
 )
-from kompas_helpers.runner.worker import Driver, _seconds_da, _worker_main
+from kompas_helpers.runner.worker import Driver, SpareClaims, _seconds_da, _worker_main
 
 # How a run's drivers started (the manifest's run.drivers): forked from the run itself, which has imported what they
 # need (batch._worker_context), fresh Python processes, the run's own process (one worker), or a Dask cluster's workers.
@@ -331,8 +331,9 @@ def _execute_in_pool(
     meanwhile=None,
 ) -> None:
     job_queue, result_queue = context.Queue(), context.Queue()
+    spares = SpareClaims(context)
     processes = [
-        context.Process(target=_worker_main, args=(job_queue, result_queue, shared, workers), daemon=True)
+        context.Process(target=_worker_main, args=(job_queue, result_queue, shared, workers, spares), daemon=True)
         for _ in range(workers)
     ]
     for process in processes:

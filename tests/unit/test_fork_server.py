@@ -139,6 +139,73 @@ def test_a_driver_knows_whether_a_job_is_left_besides_the_drivers_end_marks():
         jobs.join_thread()
 
 
+def _claim_in_child(spares, jobs, drivers, answers):
+    answers.put(spares.claim(jobs, drivers))
+
+
+def test_drivers_start_no_more_kernels_in_advance_than_jobs_are_queued_for_them():
+    import multiprocessing
+
+    from kompas_helpers.runner import worker
+
+    context = multiprocessing.get_context("fork")
+    jobs, answers = context.Queue(), context.Queue()
+    spares = worker.SpareClaims(context)
+    try:
+        for item in ("job 1", "job 2", "job 3", None, None, None):  # three jobs for three drivers
+            jobs.put(item)
+        assert jobs.get(timeout=10) == "job 1"  # two jobs are left
+        assert spares.claim(jobs, 3)
+        child = context.Process(target=_claim_in_child, args=(spares, jobs, 3, answers))  # another driver's process
+        child.start()
+        child.join(30)
+        assert answers.get(timeout=10) is True
+        assert not spares.claim(jobs, 3)  # a kernel already waits for each job left
+        spares.release()  # a driver took its kernel for a job
+        assert jobs.get(timeout=10) == "job 2"
+        assert not spares.claim(jobs, 3)  # one job left, one kernel waiting for it
+        spares.release()
+        assert spares.claim(jobs, 3)
+        assert jobs.get(timeout=10) == "job 3"
+        spares.release()
+        assert not spares.claim(jobs, 3)  # only the end marks are left
+    finally:
+        for q in (jobs, answers):
+            q.close()
+            q.join_thread()
+
+
+def test_a_driver_gives_back_its_claim_when_its_kernel_in_advance_is_used_stopped_or_fails(monkeypatch):
+    from jupyter_core.utils import run_sync
+
+    from kompas_helpers.runner import worker
+
+    monkeypatch.setattr(client, "start", lambda cwd=None, preload_data=None: None)  # plain kernels: no server
+    killed, gone = [], []
+    fail = [False]
+
+    async def start_kernel(self):
+        if fail[0]:
+            raise RuntimeError("no kernel")
+        return "kernel"
+
+    async def kill_kernel(self, km):
+        killed.append(km)
+
+    monkeypatch.setattr(worker.Driver, "_start_kernel", start_kernel)
+    monkeypatch.setattr(worker.Driver, "_kill_kernel", kill_kernel)
+    driver = worker.Driver(more_coming=lambda: True, spare_gone=lambda: gone.append(1))
+    run_sync(driver._start_spare)()
+    assert driver._spare == "kernel" and gone == []
+    assert driver._take_kernel() == "kernel" and gone == [1]  # used for the next notebook
+    run_sync(driver._start_spare)()
+    driver._discard_spare()  # stopped unused
+    assert killed == ["kernel"] and gone == [1, 1] and driver._spare is None
+    fail[0] = True
+    run_sync(driver._start_spare)()  # claimed, but the kernel did not start
+    assert driver._spare is None and gone == [1, 1, 1]
+
+
 def test_no_kernel_is_started_in_advance_for_a_notebook_that_will_not_come(monkeypatch):
     from jupyter_core.utils import run_sync
 
