@@ -158,12 +158,12 @@ def _run(
     meta = bundle.write_slices(data_folder)  # the indicator table, computed once per dataset, and its slices
     # Every notebook's kernel inherits this and need not hash the dataset again to find its slices.
     os.environ[bundle.KNOWN_HASH_ENV] = bundle.known_hash_value(data_folder, meta["data_hash"])
-    supervision.store(data_folder)  # the index's figures beside the slices, once per dataset and version of the code
-    table_seconds = time.perf_counter() - clock
     years = [int(y) for y in meta["years"]]
     year = int(options.year or 0) or max(years)
     if year not in years:
         raise RunError(f"Året {year} findes ikke i data (data dækker {min(years)}–{max(years)}). Intet er kørt.")
+    supervision.store(data_folder)  # the index's figures beside the slices, once per dataset and version of the code
+    table_seconds = time.perf_counter() - clock
     out_root = Path(options.out) if options.out else paths.OUTPUTS_DIR
     out_dir = out_root / str(year)
     data_argument = str(data_folder.resolve()) if options.data else ""

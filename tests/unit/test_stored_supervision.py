@@ -123,12 +123,33 @@ def test_nothing_is_stored_without_current_slices(tmp_path, monkeypatch):
     assert supervision_module.stored(tmp_path / "nowhere", 2025) is None
 
 
+class _Stop(Exception):
+    pass
+
+
 def test_a_run_writes_the_figures_beside_the_slices(sliced_data, monkeypatch):
+    from kompas_helpers import bundle
+    from kompas_helpers.runner import batch
+
+    calls = []
+
+    def store(data=None):
+        calls.append((data, bundle.current_slices(data) is not None))
+        raise _Stop  # nothing after it is run (no fork server, no notebook)
+
+    monkeypatch.setattr(supervision_module, "store", store)
+    options = batch.RunOptions(kommuner=["101"], data=str(sliced_data), templates=["overview"])
+    with pytest.raises(_Stop):
+        batch._run(options, None, None, None)
+    assert calls == [(sliced_data, True)]  # after the slices were written
+
+
+def test_a_run_for_a_year_the_data_lack_stores_nothing(sliced_data, monkeypatch):
     from kompas_helpers.runner import batch
 
     calls = []
     monkeypatch.setattr(supervision_module, "store", lambda data=None: calls.append(data))
     options = batch.RunOptions(kommuner=["101"], data=str(sliced_data), year=1900, templates=["overview"])
-    with pytest.raises(batch.RunError):  # stops after the slices, at the year: nothing is run (and no fork server)
+    with pytest.raises(batch.RunError, match="Året 1900 findes ikke i data"):
         batch._run(options, None, None, None)
-    assert calls == [sliced_data]
+    assert calls == []
