@@ -222,8 +222,8 @@ class Driver:
         return km
 
     async def _start_spare(self) -> None:
-        # At the end of a run a spare would only be killed again: its start (about 0.1 CPU-seconds in the kernel and
-        # as much here) would be taken from the last notebooks.
+        # At the end of a run a spare would only be killed again: its start (about 50 CPU-milliseconds in the kernel
+        # and 10 here) would be taken from the last notebooks.
         if self._spare is None and self._more_coming():
             try:
                 self._spare = await self._start_kernel()
@@ -446,10 +446,10 @@ class SpareClaims:
 
     Each driver starts a kernel for its next notebook while its current one runs. Asking only "is a job left?", the
     drivers of a run each start one for the last jobs, and all but one of these kernels are stopped unused at the end
-    (two of ten kernels for 8 notebooks on three drivers, each start about 0.1 CPU-seconds in the kernel and as much
-    in the driver, taken from the last notebooks). A driver claims a kernel in advance only while more jobs are
-    queued than kernels already wait for them. Approximate like the queue's size: a job may still be taken by a
-    driver without a kernel in advance (which starts one then, as always) while another's waits.
+    (two of ten kernels for 8 notebooks on three drivers; a forked kernel's start is about 50 CPU-milliseconds in the
+    kernel and 10 in its driver, taken from the last notebooks). A driver claims a kernel in advance only while more
+    jobs are queued than kernels already wait for them. Approximate like the queue's size: a job may still be taken
+    by a driver without a kernel in advance (which starts one then, as always) while another's waits.
     """
 
     def __init__(self, context):

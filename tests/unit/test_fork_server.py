@@ -175,6 +175,30 @@ def test_drivers_start_no_more_kernels_in_advance_than_jobs_are_queued_for_them(
             q.join_thread()
 
 
+def test_spawned_drivers_share_the_claims_too():
+    # Drivers are spawned, not forked, without a fork server or from a process with threads (batch._worker_context):
+    # the claims go to them as a Process argument.
+    import multiprocessing
+
+    from kompas_helpers.runner import worker
+
+    context = multiprocessing.get_context("spawn")
+    jobs, answers = context.Queue(), context.Queue()
+    spares = worker.SpareClaims(context)
+    try:
+        for item in ("job 1", None):  # one job for one driver
+            jobs.put(item)
+        child = context.Process(target=_claim_in_child, args=(spares, jobs, 1, answers))
+        child.start()
+        assert answers.get(timeout=60) is True
+        child.join(30)
+        assert not spares.claim(jobs, 1)  # the spawned driver's kernel waits for the one job
+    finally:
+        for q in (jobs, answers):
+            q.close()
+            q.join_thread()
+
+
 def test_a_driver_gives_back_its_claim_when_its_kernel_in_advance_is_used_stopped_or_fails(monkeypatch):
     from jupyter_core.utils import run_sync
 
