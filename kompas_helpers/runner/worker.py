@@ -427,14 +427,10 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def _more_jobs(jobs, drivers: int) -> bool:
-    """Whether the job queue holds a job besides the None each of the `drivers` gets at the end (the runner puts
+def _jobs_left(jobs, drivers: int) -> int:
+    """How many jobs the job queue holds besides the None each of the `drivers` gets at the end (the runner puts
     those after every job, so while a job is left, every None is still queued). Approximate, as a queue's size is:
     a mistake costs a kernel started in vain, or one that starts when it is needed instead of in advance."""
-    return _jobs_left(jobs, drivers) > 0
-
-
-def _jobs_left(jobs, drivers: int) -> int:
     try:
         return jobs.qsize() - drivers
     except NotImplementedError:  # no sem_getvalue (macOS): as if there were always more
@@ -467,9 +463,7 @@ class SpareClaims:
             self._waiting.value = max(0, self._waiting.value - 1)
 
 
-def _worker_main(
-    jobs, results, shared_server: tuple[str, int] | None = None, drivers: int = 1, spares: SpareClaims | None = None
-) -> None:
+def _worker_main(jobs, results, shared_server: tuple[str, int] | None, drivers: int, spares: SpareClaims) -> None:
     """A driver process: takes jobs until it gets None; reports ("start", index) and ("done", result). Its kernels
     are forked by `shared_server` (see `Driver`) when given."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interruption means
@@ -481,11 +475,12 @@ def _worker_main(
     parent = multiprocessing.parent_process()
     driver = None
     try:
-        if spares is None:
-            more_coming, spare_gone = (lambda: _more_jobs(jobs, drivers)), None
-        else:
-            more_coming, spare_gone = (lambda: spares.claim(jobs, drivers)), spares.release
-        driver = Driver(shared_server, parent.is_alive if parent is not None else None, more_coming, spare_gone)
+        driver = Driver(
+            shared_server,
+            parent.is_alive if parent is not None else None,
+            lambda: spares.claim(jobs, drivers),
+            spares.release,
+        )
         while parent is None or parent.is_alive():  # a killed runner would read no results: stop
             try:
                 job = jobs.get(timeout=1.0)

@@ -131,9 +131,9 @@ def test_a_driver_knows_whether_a_job_is_left_besides_the_drivers_end_marks():
     try:
         for item in ("job 1", "job 2", None, None):  # as the runner queues them for two drivers
             jobs.put(item)
-        assert worker._more_jobs(jobs, 2)
-        assert jobs.get(timeout=10) == "job 1" and worker._more_jobs(jobs, 2)
-        assert jobs.get(timeout=10) == "job 2" and not worker._more_jobs(jobs, 2)  # only the end marks are left
+        assert worker._jobs_left(jobs, 2) == 2
+        assert jobs.get(timeout=10) == "job 1" and worker._jobs_left(jobs, 2) == 1
+        assert jobs.get(timeout=10) == "job 2" and worker._jobs_left(jobs, 2) == 0  # only the end marks are left
     finally:
         jobs.close()
         jobs.join_thread()
